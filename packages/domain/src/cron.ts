@@ -1,0 +1,72 @@
+import { CronExpressionParser } from 'cron-parser';
+
+/**
+ * Cron rules, computed with the same parser (and the same call) BullMQ's job schedulers use, so a
+ * preview here is the fire time the scheduler will produce.
+ */
+
+/** Returns undefined when `expr` is a valid 5-field (or 6-field, seconds first) cron, else why not. */
+export function cronProblem(expr: string, timezone = 'UTC'): string | undefined {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) {
+    return `must have 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, got ${fields.length}`;
+  }
+  try {
+    const it = CronExpressionParser.parse(expr, { currentDate: new Date(), tz: timezone, strict: false });
+    it.next();
+  } catch (err) {
+    return `is not a valid cron expression: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+/** True when `tz` names an IANA time zone the runtime knows (UTC included). */
+export function isValidTimeZone(tz: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/.test(tz) || tz.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The next `count` fire times strictly after `after`, in UTC instants. */
+export function nextFires(expr: string, timezone: string, count: number, after: Date = new Date()): Date[] {
+  const it = CronExpressionParser.parse(expr, { currentDate: after, tz: timezone });
+  const out: Date[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      out.push(new Date(it.next().getTime()));
+    } catch {
+      break; // the expression has no further fire
+    }
+  }
+  return out;
+}
+
+/** The next fire after `after`, or undefined when the expression never fires again. */
+export function nextFire(expr: string, timezone: string, after: Date = new Date()): Date | undefined {
+  return nextFires(expr, timezone, 1, after)[0];
+}
+
+/** Formats an instant as local wall-clock time in `timezone` with its offset, e.g. 2026-03-29T03:30:00+02:00. */
+export function formatInZone(at: Date, timezone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  const off = (parts.timeZoneName ?? 'GMT').replace('GMT', '') || '+00:00';
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${off}`;
+}

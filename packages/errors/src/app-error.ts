@@ -1,0 +1,68 @@
+/** One problem with one field of a request (or of the configuration). */
+export interface ErrorDetail {
+  /** JSON path of the field, e.g. `body.name` or `query.limit`. */
+  field: string;
+  message: string;
+}
+
+/**
+ * The kinds of failure a caller can branch on. Each maps to one HTTP status; the code in the
+ * error body is more precise (FLOW_NOT_FOUND, FLOW_NAME_TAKEN, ...).
+ */
+export type ErrorKind =
+  | 'bad_request'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unprocessable'
+  | 'too_many_requests'
+  | 'unavailable'
+  | 'internal';
+
+const STATUS: Record<ErrorKind, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  too_many_requests: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** An error that is meant to be shown to the client: a stable code, a message, and field details. */
+export class AppError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: string;
+  readonly details: ErrorDetail[];
+
+  constructor(kind: ErrorKind, code: string, message: string, details: ErrorDetail[] = []) {
+    super(message);
+    this.name = 'AppError';
+    this.kind = kind;
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return STATUS[this.kind];
+  }
+}
+
+export const badRequest = (code: string, message: string, details: ErrorDetail[] = []) =>
+  new AppError('bad_request', code, message, details);
+export const notFound = (code: string, message: string) => new AppError('not_found', code, message);
+export const conflict = (code: string, message: string, details: ErrorDetail[] = []) =>
+  new AppError('conflict', code, message, details);
+export const unprocessable = (code: string, message: string, details: ErrorDetail[] = []) =>
+  new AppError('unprocessable', code, message, details);
+export const forbidden = (message = 'Your role does not allow this action') =>
+  new AppError('forbidden', 'FORBIDDEN', message);
+export const unauthenticated = (message = 'Authentication required: send Authorization: Bearer <token>') =>
+  new AppError('unauthenticated', 'UNAUTHENTICATED', message);
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

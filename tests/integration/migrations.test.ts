@@ -1,0 +1,115 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { migrateLatest, migrateRollbackAll, isCheckViolation, isReferenced, type Db } from '@vaultflow/db';
+import { createTestDatabase, MIGRATIONS_DIR, type TestDatabase } from '@vaultflow/testing';
+
+async function tables(db: Db): Promise<string[]> {
+  const [rows] = (await db.raw('SHOW TABLES')) as [Record<string, string>[]];
+  return rows.map((r) => Object.values(r)[0]!).filter((t) => !t.startsWith('knex_')).sort();
+}
+
+describe('migrations', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase({ migrate: false, tag: 'mig' });
+  });
+  after(async () => t?.drop());
+
+  it('go latest -> rollback all -> latest on a fresh database', async () => {
+    const first = await migrateLatest(t.db, { directory: MIGRATIONS_DIR });
+    expect(first.length).to.be.greaterThan(4);
+    const all = await tables(t.db);
+    for (const name of [
+      'protection_flows', 'protection_flow_executions', 'replication_schedules', 'schedule_executions',
+      'backup_repositories', 'backup_policies', 'backup_copy_rules', 'vcenters', 'vm_contexts', 'vm_disks',
+      'machine_groups', 'vm_group_memberships', 'backup_jobs', 'backup_disks', 'users', 'api_tokens',
+      'audit_log', 'job_logs',
+    ]) expect(all, name).to.include(name);
+    const reverted = await migrateRollbackAll(t.db, { directory: MIGRATIONS_DIR });
+    expect(reverted.length).to.equal(first.length);
+    expect(await tables(t.db)).to.deep.equal([]);
+    const again = await migrateLatest(t.db, { directory: MIGRATIONS_DIR });
+    expect(again).to.deep.equal(first);
+    expect(await tables(t.db)).to.deep.equal(all);
+  });
+
+  describe('constraints', () => {
+    let repoId: number;
+    let scheduleId: string;
+    before(async () => {
+      const ids = (await t.db('backup_repositories').insert({
+        name: 'r1', repository_type: 'local', config: JSON.stringify({ path: '/tmp' }),
+      })) as number[];
+      repoId = ids[0]!;
+      scheduleId = randomUUID();
+      await t.db('replication_schedules').insert({ id: scheduleId, name: 's1', cron_expression: '0 2 * * *' });
+    });
+
+    const flow = (over: Record<string, unknown>) => ({
+      id: randomUUID(), name: `f-${randomUUID()}`, flow_type: 'backup', target_type: 'vm', target_id: 'vm-1', ...over,
+    });
+
+    it('has the job sheet defaults and a UUID default id', async () => {
+      await t.db('protection_flows').insert({ name: 'defaults', flow_type: 'backup', target_type: 'vm', target_id: 'x', repository_id: repoId });
+      const row = await t.db('protection_flows').where({ name: 'defaults' }).first();
+      expect(row.id).to.match(/^[0-9a-f-]{36}$/);
+      expect(row.enabled).to.equal(1);
+      expect(row.last_execution_status).to.equal('pending');
+      expect(row.total_executions).to.equal(0);
+      expect(row.created_by).to.equal('system');
+    });
+
+    it('rejects a backup flow without repository_id and a replication flow without destination_type', async () => {
+      let err: unknown;
+      try { await t.db('protection_flows').insert(flow({ repository_id: null })); } catch (e) { err = e; }
+      expect(isCheckViolation(err), String(err)).to.equal(true);
+      err = undefined;
+      try { await t.db('protection_flows').insert(flow({ flow_type: 'replication' })); } catch (e) { err = e; }
+      expect(isCheckViolation(err), String(err)).to.equal(true);
+      await t.db('protection_flows').insert(flow({ flow_type: 'replication', destination_type: 'vmware' }));
+    });
+
+    it('refuses to delete a repository a flow uses', async () => {
+      await t.db('protection_flows').insert(flow({ repository_id: repoId }));
+      let err: unknown;
+      try { await t.db('backup_repositories').where({ id: repoId }).delete(); } catch (e) { err = e; }
+      expect(isReferenced(err), String(err)).to.equal(true);
+    });
+
+    it('deletes executions with their flow', async () => {
+      const f = flow({ repository_id: repoId });
+      await t.db('protection_flows').insert(f);
+      await t.db('protection_flow_executions').insert([
+        { id: randomUUID(), flow_id: f.id, execution_type: 'manual' },
+        { id: randomUUID(), flow_id: f.id, execution_type: 'api' },
+      ]);
+      await t.db('protection_flows').where({ id: f.id }).delete();
+      const rows = await t.db('protection_flow_executions').where({ flow_id: f.id }).count({ n: '*' });
+      expect(Number(rows[0]?.n)).to.equal(0);
+    });
+
+    it('leaves flows with schedule_id NULL when their schedule is deleted', async () => {
+      const f = flow({ repository_id: repoId, schedule_id: scheduleId });
+      await t.db('protection_flows').insert(f);
+      await t.db('replication_schedules').where({ id: scheduleId }).delete();
+      const row = await t.db('protection_flows').where({ id: f.id }).first();
+      expect(row.schedule_id).to.equal(null);
+    });
+
+    it('allows one execution per (flow, scheduled_for) and any number of manual ones', async () => {
+      const f = flow({ repository_id: repoId });
+      await t.db('protection_flows').insert(f);
+      const at = new Date('2026-11-27T02:00:00Z');
+      await t.db('protection_flow_executions').insert({ id: randomUUID(), flow_id: f.id, execution_type: 'scheduled', scheduled_for: at });
+      let err: any;
+      try {
+        await t.db('protection_flow_executions').insert({ id: randomUUID(), flow_id: f.id, execution_type: 'scheduled', scheduled_for: at });
+      } catch (e) { err = e; }
+      expect(err?.errno).to.equal(1062);
+      await t.db('protection_flow_executions').insert([
+        { id: randomUUID(), flow_id: f.id, execution_type: 'manual' },
+        { id: randomUUID(), flow_id: f.id, execution_type: 'manual' },
+      ]);
+    });
+  });
+});
