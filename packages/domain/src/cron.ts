@@ -70,3 +70,24 @@ export function formatInZone(at: Date, timezone: string): string {
   const off = (parts.timeZoneName ?? 'GMT').replace('GMT', '') || '+00:00';
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${off}`;
 }
+
+/** Offset of `timezone` from UTC at instant `at`, in milliseconds (positive east of Greenwich). */
+export function zoneOffsetMs(at: Date, timezone: string): number {
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+      .formatToParts(at)
+      .map((x) => [x.type, Number(x.value)]),
+  ) as Record<string, number>;
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The instant of the last local midnight (start of "today") in `timezone`. */
+export function startOfDay(now: Date, timezone: string): Date {
+  const local = new Date(now.getTime() + zoneOffsetMs(now, timezone));
+  const midnightLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
+  // The offset at midnight may differ from now's (DST): correct once with the offset at the guess.
+  let guess = midnightLocal - zoneOffsetMs(now, timezone);
+  guess = midnightLocal - zoneOffsetMs(new Date(guess), timezone);
+  return new Date(guess);
+}

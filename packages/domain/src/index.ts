@@ -1,3 +1,4 @@
 export * from './types.js';
 export * from './roles.js';
 export * from './cron.js';
+export * from './flow-rules.js';

@@ -24,3 +24,12 @@ export interface Actor {
   /** How the actor authenticated: an interactive session (the GUI) or an API token. */
   via: 'session' | 'token';
 }
+
+/** Who does a change, and under which request: what services record in audit_log and created_by. */
+export interface Operation {
+  actor: Actor;
+  requestId: string;
+}
+
+/** The actor of work the hub does on its own (scheduler fires, discovery). */
+export const SYSTEM_ACTOR: Actor = { userId: null, username: 'system', role: 'admin', via: 'token' };

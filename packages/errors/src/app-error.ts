@@ -37,6 +37,8 @@ export class AppError extends Error {
   readonly kind: ErrorKind;
   readonly code: string;
   readonly details: ErrorDetail[];
+  /** For 429 and 503: when to try again, in seconds (sent as Retry-After). */
+  retryAfter?: number;
 
   constructor(kind: ErrorKind, code: string, message: string, details: ErrorDetail[] = []) {
     super(message);

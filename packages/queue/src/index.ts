@@ -1,1 +1,3 @@
-export {};
+export * from './catalog.js';
+export * from './connection.js';
+export * from './producer.js';

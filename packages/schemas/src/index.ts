@@ -1,1 +1,14 @@
-export {};
+export * from './common.js';
+export * from './endpoint.js';
+export * from './validator.js';
+export * from './openapi.js';
+export * from './flows.js';
+export * from './schedules.js';
+export * from './repositories.js';
+export * from './policies.js';
+export * from './groups.js';
+export * from './vms.js';
+export * from './vcenters.js';
+export * from './backups.js';
+export * from './identity.js';
+export { allEndpoints } from './catalog.js';

@@ -1,0 +1,32 @@
+import type { Knex } from 'knex';
+import { FlowStore } from './stores/flow.store.js';
+import { ExecutionStore } from './stores/execution.store.js';
+import { ScheduleStore } from './stores/schedule.store.js';
+import { RepositoryStore } from './stores/repository.store.js';
+import { PolicyStore } from './stores/policy.store.js';
+import { GroupStore } from './stores/group.store.js';
+import { VmStore } from './stores/vm.store.js';
+import { VcenterStore } from './stores/vcenter.store.js';
+import { BackupStore } from './stores/backup.store.js';
+import { UserStore } from './stores/user.store.js';
+import { TokenStore } from './stores/token.store.js';
+import { AuditStore } from './stores/audit.store.js';
+
+/** Every store over one pool, built once in a service's composition root. */
+export function createStores(db: Knex) {
+  return {
+    flows: new FlowStore(db),
+    executions: new ExecutionStore(db),
+    schedules: new ScheduleStore(db),
+    repositories: new RepositoryStore(db),
+    policies: new PolicyStore(db),
+    groups: new GroupStore(db),
+    vms: new VmStore(db),
+    vcenters: new VcenterStore(db),
+    backups: new BackupStore(db),
+    users: new UserStore(db),
+    tokens: new TokenStore(db),
+    audit: new AuditStore(db),
+  };
+}
+export type Stores = ReturnType<typeof createStores>;

@@ -1,0 +1,210 @@
+import type { Knex } from 'knex';
+import type { DestinationType, FlowLastStatus, FlowType, TargetType } from '@vaultflow/domain';
+import { bool, json, likeContains, num, numOrNull, paged, type Page, type Queryable } from '../rows.js';
+
+/** A protection flow with the names of what it refers to. */
+export interface FlowRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  flow_type: FlowType;
+  target_type: TargetType;
+  target_id: string;
+  target_name: string | null;
+  repository_id: number | null;
+  repository_name: string | null;
+  policy_id: number | null;
+  policy_name: string | null;
+  destination_type: DestinationType | null;
+  destination_config: Record<string, unknown> | null;
+  schedule_id: string | null;
+  schedule_name: string | null;
+  schedule_cron: string | null;
+  schedule_timezone: string | null;
+  schedule_enabled: boolean | null;
+  enabled: boolean;
+  last_execution_id: string | null;
+  last_execution_status: FlowLastStatus;
+  last_execution_time: Date | null;
+  next_execution_time: Date | null;
+  total_executions: number;
+  successful_executions: number;
+  failed_executions: number;
+  created_at: Date;
+  updated_at: Date;
+  created_by: string;
+}
+
+/** The columns a caller may write. */
+export interface FlowWrite {
+  name?: string;
+  description?: string | null;
+  flow_type?: FlowType;
+  target_type?: TargetType;
+  target_id?: string;
+  repository_id?: number | null;
+  policy_id?: number | null;
+  destination_type?: DestinationType | null;
+  destination_config?: Record<string, unknown> | null;
+  schedule_id?: string | null;
+  enabled?: boolean;
+  next_execution_time?: Date | null;
+}
+
+export interface FlowFilters extends Page {
+  flow_type?: FlowType;
+  target_type?: TargetType;
+  target_id?: string;
+  enabled?: boolean;
+  last_status?: FlowLastStatus;
+  schedule_id?: string;
+  repository_id?: number;
+  search?: string;
+}
+
+const SORT: Record<string, string> = {
+  name: 'f.name',
+  created_at: 'f.created_at',
+  updated_at: 'f.updated_at',
+  last_execution_time: 'f.last_execution_time',
+  next_execution_time: 'f.next_execution_time',
+  flow_type: 'f.flow_type',
+};
+
+function toRecord(r: Record<string, unknown>): FlowRecord {
+  return {
+    ...(r as unknown as FlowRecord),
+    destination_config: json<Record<string, unknown>>(r.destination_config),
+    enabled: bool(r.enabled),
+    schedule_enabled: r.schedule_enabled === null || r.schedule_enabled === undefined ? null : bool(r.schedule_enabled),
+    repository_id: numOrNull(r.repository_id),
+    policy_id: numOrNull(r.policy_id),
+    total_executions: num(r.total_executions),
+    successful_executions: num(r.successful_executions),
+    failed_executions: num(r.failed_executions),
+  };
+}
+
+function serialise(w: FlowWrite): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...w };
+  if ('destination_config' in w) out.destination_config = w.destination_config === null ? null : JSON.stringify(w.destination_config);
+  return out;
+}
+
+/** SQL for protection_flows. Every read joins the names the API shows. */
+export class FlowStore {
+  constructor(private readonly db: Knex) {}
+
+  private select(q: Queryable = this.db): Knex.QueryBuilder {
+    return q('protection_flows as f')
+      .leftJoin('vm_contexts as vm', function () {
+        this.on('f.target_type', '=', q.raw('?', ['vm'])).andOn('vm.context_id', '=', 'f.target_id');
+      })
+      .leftJoin('machine_groups as g', function () {
+        this.on('f.target_type', '=', q.raw('?', ['group'])).andOn('g.id', '=', 'f.target_id');
+      })
+      .leftJoin('backup_repositories as r', 'r.id', 'f.repository_id')
+      .leftJoin('backup_policies as p', 'p.id', 'f.policy_id')
+      .leftJoin('replication_schedules as s', 's.id', 'f.schedule_id')
+      .select(
+        'f.*',
+        q.raw('COALESCE(vm.vm_name, g.name) AS target_name'),
+        'r.name as repository_name',
+        'p.name as policy_name',
+        's.name as schedule_name',
+        's.cron_expression as schedule_cron',
+        's.timezone as schedule_timezone',
+        's.enabled as schedule_enabled',
+      );
+  }
+
+  /** Returns undefined when the flow does not exist. */
+  async get(id: string, q: Queryable = this.db): Promise<FlowRecord | undefined> {
+    const row = await this.select(q).where('f.id', id).first();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(f: FlowFilters): Promise<{ rows: FlowRecord[]; total: number }> {
+    const base = this.select();
+    if (f.flow_type) base.where('f.flow_type', f.flow_type);
+    if (f.target_type) base.where('f.target_type', f.target_type);
+    if (f.target_id) base.where('f.target_id', f.target_id);
+    if (f.enabled !== undefined) base.where('f.enabled', f.enabled);
+    if (f.last_status) base.where('f.last_execution_status', f.last_status);
+    if (f.schedule_id) base.where('f.schedule_id', f.schedule_id);
+    if (f.repository_id) base.where('f.repository_id', f.repository_id);
+    if (f.search) base.where((w) => w.whereILike('f.name', likeContains(f.search!)).orWhereILike('f.description', likeContains(f.search!)));
+    const { rows, total } = await paged<Record<string, unknown>>(base, f, SORT, 'f.id');
+    return { rows: rows.map(toRecord), total };
+  }
+
+  async insert(id: string, w: FlowWrite & { created_by: string }, q: Queryable = this.db): Promise<void> {
+    await q('protection_flows').insert({ id, ...serialise(w) });
+  }
+
+  /** Updates the given columns; returns false when the flow does not exist. */
+  async update(id: string, w: FlowWrite, q: Queryable = this.db): Promise<boolean> {
+    if (Object.keys(w).length === 0) return (await q('protection_flows').where({ id }).first('id')) !== undefined;
+    const n = await q('protection_flows').where({ id }).update(serialise(w));
+    return n > 0 || (await q('protection_flows').where({ id }).first('id')) !== undefined;
+  }
+
+  async delete(ids: string[], q: Queryable = this.db): Promise<number> {
+    return q('protection_flows').whereIn('id', ids).delete();
+  }
+
+  /** Locks and returns the ids of `ids` that exist (for all-or-nothing bulk changes). */
+  async lockExisting(ids: string[], q: Queryable): Promise<string[]> {
+    const rows = (await q('protection_flows').whereIn('id', ids).forUpdate().select('id')) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async setEnabled(ids: string[], enabled: boolean, q: Queryable = this.db): Promise<void> {
+    await q('protection_flows').whereIn('id', ids).update({ enabled });
+  }
+
+  async setNextExecution(id: string, at: Date | null, q: Queryable = this.db): Promise<void> {
+    await q('protection_flows').where({ id }).update({ next_execution_time: at });
+  }
+
+  async nameTaken(name: string, exceptId?: string, q: Queryable = this.db): Promise<boolean> {
+    const row = await q('protection_flows').where({ name }).modify((b) => (exceptId ? b.whereNot({ id: exceptId }) : b)).first('id');
+    return row !== undefined;
+  }
+
+  /** Flows (id, name) that refer to a repository, a schedule, a policy, or target one VM or group. */
+  async referencing(column: 'repository_id' | 'schedule_id' | 'policy_id', value: string | number, q: Queryable = this.db): Promise<{ id: string; name: string; enabled: boolean; schedule_id: string | null }[]> {
+    const rows = (await q('protection_flows').where(column, value).select('id', 'name', 'enabled', 'schedule_id').orderBy('name')) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: String(r.id), name: String(r.name), enabled: bool(r.enabled), schedule_id: (r.schedule_id as string | null) ?? null }));
+  }
+
+  async targeting(targetType: TargetType, targetId: string, q: Queryable = this.db): Promise<{ id: string; name: string }[]> {
+    return (await q('protection_flows').where({ target_type: targetType, target_id: targetId }).select('id', 'name').orderBy('name')) as { id: string; name: string }[];
+  }
+
+  /** Counts for the summary and the metrics. */
+  async counts(): Promise<{ total: number; enabled: number; backup: number; replication: number; last_failed: number }> {
+    const r = (await this.db('protection_flows')
+      .select(
+        this.db.raw('COUNT(*) AS total'),
+        this.db.raw('COALESCE(SUM(enabled = 1), 0) AS enabled'),
+        this.db.raw("COALESCE(SUM(flow_type = 'backup'), 0) AS backup"),
+        this.db.raw("COALESCE(SUM(flow_type = 'replication'), 0) AS replication"),
+        this.db.raw("COALESCE(SUM(last_execution_status = 'error'), 0) AS last_failed"),
+      )
+      .first()) as Record<string, unknown>;
+    return { total: num(r.total), enabled: num(r.enabled), backup: num(r.backup), replication: num(r.replication), last_failed: num(r.last_failed) };
+  }
+
+  /** Flows grouped by type and enabled state, for the vaultflow_flows gauge. */
+  async countByTypeAndState(): Promise<{ flow_type: FlowType; enabled: boolean; n: number }[]> {
+    const rows = (await this.db('protection_flows').select('flow_type', 'enabled').count({ n: '*' }).groupBy('flow_type', 'enabled')) as Record<string, unknown>[];
+    return rows.map((r) => ({ flow_type: r.flow_type as FlowType, enabled: bool(r.enabled), n: num(r.n) }));
+  }
+
+  /** Enabled flows on a schedule, with the schedule's cron: used to recompute next_execution_time. */
+  async scheduledFlows(scheduleId: string, q: Queryable = this.db): Promise<{ id: string; enabled: boolean }[]> {
+    const rows = (await q('protection_flows').where({ schedule_id: scheduleId }).select('id', 'enabled')) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: String(r.id), enabled: bool(r.enabled) }));
+  }
+}

@@ -1,0 +1,89 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import type { TSchema } from '@sinclair/typebox';
+
+const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
+
+/** Where the data came from: bodies and responses are taken as sent; query and path strings are coerced. */
+export type Source = 'body' | 'query' | 'params' | 'response';
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({ allErrors: true, coerceTypes: coerce, useDefaults: coerce, strict: false, removeAdditional: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+const exact = makeAjv(false);
+const coercing = makeAjv(true);
+const cache = { exact: new WeakMap<TSchema, ValidateFunction>(), coercing: new WeakMap<TSchema, ValidateFunction>() };
+
+function compiled(schema: TSchema, coerce: boolean): ValidateFunction {
+  const map = coerce ? cache.coercing : cache.exact;
+  let fn = map.get(schema);
+  if (!fn) {
+    fn = (coerce ? coercing : exact).compile(schema);
+    map.set(schema, fn);
+  }
+  return fn;
+}
+
+function fieldOf(source: Source, e: ErrorObject): string {
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (e.keyword === 'required') path.push(String((e.params as { missingProperty: string }).missingProperty));
+  if (e.keyword === 'additionalProperties') path.push(String((e.params as { additionalProperty: string }).additionalProperty));
+  return [source, ...path].join('.');
+}
+
+function messageOf(e: ErrorObject): string {
+  const s = e.parentSchema as { description?: string } | undefined;
+  switch (e.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'pattern':
+      return `has a form that is not allowed${s?.description ? ` (${s.description})` : ''}`;
+    case 'enum':
+      return `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
+    case 'format':
+      return `must be a valid ${(e.params as { format: string }).format}`;
+    case 'minProperties':
+      return 'must contain at least one field';
+    default:
+      return e.message ?? 'is invalid';
+  }
+}
+
+/** One issue per field: the most telling message (for `T | null` unions, the message about T). */
+function toIssues(source: Source, errors: ErrorObject[]): FieldIssue[] {
+  const byField = new Map<string, string>();
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' || (e.keyword === 'type' && (e.params as { type: string }).type === 'null')) continue;
+    const field = fieldOf(source, e);
+    if (!byField.has(field)) byField.set(field, messageOf(e));
+  }
+  if (byField.size === 0 && errors[0]) byField.set(fieldOf(source, errors[0]), messageOf(errors[0]));
+  return [...byField].map(([field, message]) => ({ field, message }));
+}
+
+/**
+ * Validates `data` against `schema`. Query and path values are coerced from strings and receive
+ * defaults; a copy is validated, never the caller's object. Returns every problem, one per field.
+ */
+export function validate<T>(source: Source, schema: TSchema, data: unknown): Validation<T> {
+  const coerce = source === 'query' || source === 'params';
+  const value = coerce ? structuredClone({ ...(data as object) }) : data;
+  const fn = compiled(schema, coerce);
+  if (fn(value)) return { ok: true, value: value as T };
+  return { ok: false, issues: toIssues(source, fn.errors ?? []) };
+}

@@ -1,0 +1,26 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Actor, Operation } from '@vaultflow/domain';
+import type { Endpoint } from '@vaultflow/schemas';
+
+type Of<T> = T extends TSchema ? Static<T> : undefined;
+
+/** What a route handler gets: validated input and who is asking. Never the raw request. */
+export interface Ctx<E extends Endpoint> {
+  params: Of<E['params']>;
+  query: Of<E['query']>;
+  body: Of<E['body']>;
+  /** Set on every route except public ones. */
+  actor: Actor;
+  requestId: string;
+  ip: string;
+  /** The presented bearer token (needed by logout). */
+  token: string | undefined;
+  /** actor + request id, as services take it. */
+  op: Operation;
+}
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
