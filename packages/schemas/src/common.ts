@@ -19,8 +19,11 @@ export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]
 export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
 /** Integer ids (repositories, policies). */
 export const IntId = Type.Integer({ minimum: 1, maximum: 2147483647 });
-/** Display names: 1-255 characters, not blank, no control characters. */
-export const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '^(?=.*\\S)[^\\x00-\\x1f\\x7f]+$' });
+/**
+ * Display names: 1-255 characters, not blank, no control characters (C0, DEL, C1, line/paragraph
+ * separators, and the bidirectional overrides that make a name display as something else).
+ */
+export const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '^(?=.*\\S)[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]+$' });
 export const Description = Type.String({ maxLength: 4096 });
 export const Timestamp = Type.String({ format: 'date-time' });
 

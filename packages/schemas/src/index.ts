@@ -12,3 +12,4 @@ export * from './vcenters.js';
 export * from './backups.js';
 export * from './identity.js';
 export { allEndpoints } from './catalog.js';
+export * from './api-markdown.js';

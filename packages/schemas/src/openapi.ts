@@ -39,7 +39,7 @@ export function buildOpenApi(endpoints: Endpoint[], info: { title: string; versi
       const props = (schema as { properties?: Record<string, TSchema>; required?: string[] } | undefined)?.properties ?? {};
       const required = (schema as { required?: string[] } | undefined)?.required ?? [];
       for (const [name, s] of Object.entries(props)) {
-        parameters.push({ name, in: where, required: where === 'path' || required.includes(name), schema: plain(s) });
+        parameters.push({ name, in: where, required: where === 'path' || (required.includes(name) && (s as { default?: unknown }).default === undefined), schema: plain(s) });
       }
     }
     const responses: Record<string, Json> = {};

@@ -76,14 +76,34 @@ function toIssues(source: Source, errors: ErrorObject[]): FieldIssue[] {
   return [...byField].map(([field, message]) => ({ field, message }));
 }
 
+/** A UTF-16 surrogate without its pair: JSON can carry it, but it is not text (and MariaDB refuses it). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Fields of `data` (keys or string values, at any depth) that are not well-formed Unicode text. */
+function malformedText(data: unknown, field: string, out: FieldIssue[]): FieldIssue[] {
+  if (typeof data === 'string') {
+    if (LONE_SURROGATE.test(data)) out.push({ field, message: 'is not valid Unicode text' });
+  } else if (Array.isArray(data)) {
+    data.forEach((v, i) => malformedText(v, `${field}.${i}`, out));
+  } else if (data !== null && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data)) {
+      if (LONE_SURROGATE.test(k)) out.push({ field: `${field}.${k}`, message: 'is not valid Unicode text' });
+      else malformedText(v, `${field}.${k}`, out);
+    }
+  }
+  return out;
+}
+
 /**
  * Validates `data` against `schema`. Query and path values are coerced from strings and receive
- * defaults; a copy is validated, never the caller's object. Returns every problem, one per field.
+ * defaults; a copy is validated, never the caller's object. Bodies must also be well-formed Unicode
+ * text throughout. Returns every problem, one per field.
  */
 export function validate<T>(source: Source, schema: TSchema, data: unknown): Validation<T> {
   const coerce = source === 'query' || source === 'params';
   const value = coerce ? structuredClone({ ...(data as object) }) : data;
   const fn = compiled(schema, coerce);
-  if (fn(value)) return { ok: true, value: value as T };
-  return { ok: false, issues: toIssues(source, fn.errors ?? []) };
+  if (!fn(value)) return { ok: false, issues: toIssues(source, fn.errors ?? []) };
+  const text = source === 'body' ? malformedText(value, source, []) : [];
+  return text.length ? { ok: false, issues: text } : { ok: true, value: value as T };
 }
