@@ -17,5 +17,8 @@ apt_install() {
 }
 
 # --- NBD test peers (packages/nbd) ---
+apt_install qemu-utils nbdkit libnbd-bin
 
 # --- vCenter simulator (infra/vcsim) ---
+apt_install golang-go golang-github-vmware-govmomi-dev
+bash infra/vcsim/build.sh
