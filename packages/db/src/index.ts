@@ -14,4 +14,6 @@ export * from './stores/backup.store.js';
 export * from './stores/user.store.js';
 export * from './stores/token.store.js';
 export * from './stores/audit.store.js';
+export * from './stores/vm-run.store.js';
+export * from './stores/job-log.store.js';
 export * from './stores.js';

@@ -11,6 +11,8 @@ import { BackupStore } from './stores/backup.store.js';
 import { UserStore } from './stores/user.store.js';
 import { TokenStore } from './stores/token.store.js';
 import { AuditStore } from './stores/audit.store.js';
+import { VmRunStore } from './stores/vm-run.store.js';
+import { JobLogStore } from './stores/job-log.store.js';
 
 /** Every store over one pool, built once in a service's composition root. */
 export function createStores(db: Knex) {
@@ -27,6 +29,8 @@ export function createStores(db: Knex) {
     users: new UserStore(db),
     tokens: new TokenStore(db),
     audit: new AuditStore(db),
+    vmRuns: new VmRunStore(db),
+    jobLogs: new JobLogStore(db),
   };
 }
 export type Stores = ReturnType<typeof createStores>;

@@ -2,3 +2,4 @@ export * from './types.js';
 export * from './roles.js';
 export * from './cron.js';
 export * from './flow-rules.js';
+export * from './execution-rules.js';

@@ -68,3 +68,20 @@ export const unauthenticated = (message = 'Authentication required: send Authori
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }
+
+/**
+ * A failure that may go away on its own (connection reset, timeout, busy): the job is retried with
+ * backoff. Anything else is permanent and fails at once.
+ */
+export class TransientError extends Error {
+  readonly transient = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** True for errors marked transient (TransientError, or any error with `transient: true`). */
+export function isTransient(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { transient?: unknown }).transient === true;
+}

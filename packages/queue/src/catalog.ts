@@ -24,6 +24,8 @@ export interface BackupVmPayload {
   execution_id: string;
   flow_id: string;
   vm_context_id: string;
+  /** The execution's row for this VM (protection_flow_vm_runs.id). */
+  vm_run_id: number;
   repository_id: number;
   backup_type: 'auto' | 'full' | 'incremental';
 }
@@ -34,11 +36,17 @@ export interface JobSpec {
   backoffMs: number;
   /** Give up on a run after this long (enforced by the handler). */
   timeoutMs: number;
+  /**
+   * Lock settings of the consuming workers: a worker that dies loses its lock after lockMs and
+   * its job is picked up again within stalledCheckMs more.
+   */
+  lockMs: number;
+  stalledCheckMs: number;
 }
 
 export const JOBS = {
-  'flow.run': { queue: QUEUES.flowRuns, attempts: 5, backoffMs: 2_000, timeoutMs: 10 * 60_000 },
-  'backup.vm': { queue: QUEUES.vmBackups, attempts: 3, backoffMs: 30_000, timeoutMs: 24 * 3600_000 },
+  'flow.run': { queue: QUEUES.flowRuns, attempts: 5, backoffMs: 2_000, timeoutMs: 10 * 60_000, lockMs: 30_000, stalledCheckMs: 15_000 },
+  'backup.vm': { queue: QUEUES.vmBackups, attempts: 3, backoffMs: 5_000, timeoutMs: 24 * 3600_000, lockMs: 10_000, stalledCheckMs: 5_000 },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOBS;
@@ -57,4 +65,16 @@ export function assertHandlers(queue: QueueName, handlers: Record<string, unknow
     .map(([name]) => name)
     .filter((name) => typeof handlers[name] !== 'function');
   if (missing.length) throw new Error(`No handler for job(s) ${missing.join(', ')} on queue ${queue}`);
+}
+
+/** Job id of one VM's backup in one execution: deterministic, so a release that repeats adds nothing. */
+export const vmJobId = (executionId: string, vmContextId: string) => `vm-${executionId}-${vmContextId}`;
+
+/** Job scheduler id of a flow. */
+export const flowSchedulerId = (flowId: string) => `flow-${flowId}`;
+
+/** The fire time of a job made by a flow's job scheduler (its id is `repeat:flow-<id>:<millis>`). */
+export function fireTimeOf(jobId: string | undefined): Date | undefined {
+  const m = /^repeat:flow-.+:(\d+)$/.exec(jobId ?? '');
+  return m ? new Date(Number(m[1])) : undefined;
 }

@@ -20,6 +20,7 @@ const flowFields = {
   destination_config: Type.Optional(Nullable(DestinationConfig)),
   schedule_id: Type.Optional(Nullable(Id)),
   enabled: Type.Optional(Type.Boolean()),
+  vm_start_window_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10080, description: 'a VM that cannot start within this many minutes (busy elsewhere, group full) is skipped; default 240' })),
 };
 
 export const CreateFlowRequest = named('CreateFlowRequest', Type.Object(flowFields, { additionalProperties: false }));
@@ -66,6 +67,7 @@ export const FlowResponse = named(
     schedule_cron: Nullable(Type.String()),
     schedule_timezone: Nullable(Type.String()),
     enabled: Type.Boolean(),
+    vm_start_window_minutes: Type.Integer(),
     status: FlowStatus,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -116,6 +118,74 @@ export const ExecutionResponse = named(
   }),
 );
 export type ExecutionResponse = Static<typeof ExecutionResponse>;
+
+export const VmRunResponse = named(
+  'VmRunResponse',
+  Type.Object({
+    vm_context_id: Type.String(),
+    vm_name: Type.String(),
+    group_id: Nullable(Type.String()),
+    status: StringEnum(['waiting', 'queued', 'running', 'success', 'failed', 'skipped', 'cancelled'] as const),
+    attempts: Type.Integer(),
+    phase: Nullable(Type.String()),
+    bytes_done: Type.Integer(),
+    bytes_total: Type.Integer(),
+    percent: Nullable(Type.Number()),
+    bytes_transferred: Type.Integer(),
+    backup_job_id: Nullable(Type.String()),
+    error_message: Nullable(Type.String()),
+    queued_at: Nullable(Timestamp),
+    started_at: Nullable(Timestamp),
+    completed_at: Nullable(Timestamp),
+    progress_at: Nullable(Timestamp),
+  }),
+);
+
+export const ExecutionDetailResponse = named(
+  'ExecutionDetailResponse',
+  Type.Composite([
+    ExecutionResponse,
+    Type.Object({
+      cancel_requested_at: Nullable(Timestamp),
+      progress: Type.Object({
+        vms_total: Type.Integer(),
+        vms_done: Type.Integer(),
+        vms_running: Type.Integer(),
+        vms_waiting: Type.Integer(),
+        bytes_done: Type.Integer(),
+        bytes_total: Type.Integer(),
+        percent: Nullable(Type.Number()),
+      }),
+      vms: Type.Array(VmRunResponse),
+    }),
+  ]),
+);
+export type ExecutionDetailResponse = Static<typeof ExecutionDetailResponse>;
+
+export const JobLogQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+    after_id: Type.Optional(Type.Integer({ minimum: 0 })),
+    level: Type.Optional(StringEnum(['debug', 'info', 'warn', 'error'] as const)),
+  },
+  { additionalProperties: false },
+);
+export const JobLogListResponse = named(
+  'JobLogListResponse',
+  Type.Object({
+    logs: Type.Array(
+      Type.Object({
+        id: Type.Integer(),
+        at: Timestamp,
+        level: StringEnum(['debug', 'info', 'warn', 'error'] as const),
+        step: Type.String(),
+        message: Type.String(),
+        job_id: Nullable(Type.String()),
+        context: Nullable(Type.Record(Type.String(), Type.Unknown())),
+      }),
+    ),
+  }),
+);
 
 export const ExecutionListQuery = Type.Object(
   {
@@ -208,7 +278,9 @@ export const flowEndpoints = {
   disable: endpoint({ operationId: 'disableFlow', method: 'patch', path: '/protection-flows/:id/disable', tag, summary: 'Disable a flow (its configuration is kept)', permission: 'operate', params: IdParams, responses: { 200: FlowResponse } }),
   execute: endpoint({ operationId: 'executeFlow', method: 'post', path: '/protection-flows/:id/execute', tag, summary: 'Run a flow now: creates a pending execution and queues it on flow-runs', permission: 'operate', params: IdParams, responses: { 202: ExecutionResponse } }),
   executions: endpoint({ operationId: 'listFlowExecutions', method: 'get', path: '/protection-flows/:id/executions', tag, summary: 'Execution history of a flow, newest first', permission: 'read', params: IdParams, query: ExecutionListQuery, responses: { 200: ExecutionListResponse } }),
-  execution: endpoint({ operationId: 'getFlowExecution', method: 'get', path: '/protection-flows/:id/executions/:execId', tag, summary: 'One execution of a flow', permission: 'read', params: FlowExecutionParams, responses: { 200: ExecutionResponse } }),
+  execution: endpoint({ operationId: 'getFlowExecution', method: 'get', path: '/protection-flows/:id/executions/:execId', tag, summary: 'One execution with live progress and its per-VM rows', permission: 'read', params: FlowExecutionParams, responses: { 200: ExecutionDetailResponse } }),
+  cancel: endpoint({ operationId: 'cancelFlowExecution', method: 'post', path: '/protection-flows/:id/executions/:execId/cancel', tag, summary: 'Cancel an execution: no more VMs start, queued ones are withdrawn, running ones stop within seconds', permission: 'operate', params: FlowExecutionParams, responses: { 202: ExecutionDetailResponse } }),
+  logs: endpoint({ operationId: 'getFlowExecutionLogs', method: 'get', path: '/protection-flows/:id/executions/:execId/logs', tag, summary: 'The job log of an execution and its VM jobs, oldest first (page with after_id)', permission: 'read', params: FlowExecutionParams, query: JobLogQuery, responses: { 200: JobLogListResponse } }),
   status: endpoint({ operationId: 'getFlowStatus', method: 'get', path: '/protection-flows/:id/status', tag, summary: 'Current status and next run of a flow', permission: 'read', params: IdParams, responses: { 200: FlowStatus } }),
   test: endpoint({ operationId: 'testFlow', method: 'post', path: '/protection-flows/:id/test', tag, summary: 'Dry run: check every reference of the flow without changing anything', permission: 'read', params: IdParams, responses: { 200: TestFlowResponse } }),
 };

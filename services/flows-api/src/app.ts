@@ -1,9 +1,11 @@
 import express, { Router, type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import { createStores, type Db } from '@vaultflow/db';
 import type { Logger } from '@vaultflow/logging';
-import { FlowRunProducer, QUEUES, openQueue, redisReachable } from '@vaultflow/queue';
+import { FlowRunProducer, FlowSchedulers, QUEUES, VmBackupQueue, openQueue, redisReachable } from '@vaultflow/queue';
+import { createEngine } from '@vaultflow/engine';
 import { allEndpoints, buildOpenApi } from '@vaultflow/schemas';
 import { SecretBox } from '@vaultflow/security';
 import { errorHandler, notFoundHandler } from './http/errors.js';
@@ -20,7 +22,7 @@ import { schedulesRoutes } from './routes/schedules.routes.js';
 import { AuthService } from './services/auth.service.js';
 import { FlowCheckService } from './services/flow-check.service.js';
 import { FlowRunService } from './services/flow-run.service.js';
-import { NextRunSync } from './services/flow-schedule-sync.js';
+import { SchedulerSync } from './services/flow-schedule-sync.js';
 import { FlowService } from './services/flow.service.js';
 import { GroupService } from './services/group.service.js';
 import { InventoryService } from './services/inventory.service.js';
@@ -52,12 +54,14 @@ export function buildApi(deps: ApiDeps) {
   const now = deps.now ?? (() => new Date());
   const stores = createStores(deps.db);
   const flowRunsQueue = openQueue(QUEUES.flowRuns, deps.redis, deps.redisPrefix);
+  const vmBackupsQueue = openQueue(QUEUES.vmBackups, deps.redis, deps.redisPrefix);
+  const engine = createEngine({ db: deps.db, stores, vmJobs: new VmBackupQueue(vmBackupsQueue), logger: deps.logger, now });
   const storage = new RepositoryStorage();
-  const sync = new NextRunSync(stores.flows, now);
+  const sync = new SchedulerSync(stores.flows, new FlowSchedulers(flowRunsQueue), deps.logger, now);
   const refs = new ReferenceChecker(stores);
   const services = {
     flows: new FlowService(deps.db, stores, refs, sync, now),
-    runs: new FlowRunService(deps.db, stores, new FlowRunProducer(flowRunsQueue)),
+    runs: new FlowRunService(deps.db, stores, new FlowRunProducer(flowRunsQueue), engine.canceller),
     checks: new FlowCheckService(stores, storage, now),
     schedules: new ScheduleService(deps.db, stores, sync, now),
     repositories: new RepositoryService(deps.db, stores, storage, now),
@@ -121,8 +125,10 @@ export function buildApi(deps: ApiDeps) {
     services,
     stores,
     openapi,
+    queues: { flowRuns: flowRunsQueue, vmBackups: vmBackupsQueue } as { flowRuns: Queue; vmBackups: Queue },
     async close() {
       await flowRunsQueue.close();
+      await vmBackupsQueue.close();
     },
   };
 }

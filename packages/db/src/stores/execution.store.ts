@@ -25,6 +25,7 @@ export interface ExecutionRecord {
   scheduled_for: Date | null;
   created_at: Date;
   triggered_by: string;
+  cancel_requested_at: Date | null;
 }
 
 export interface NewExecution {
@@ -98,6 +99,112 @@ export class ExecutionStore {
       .whereIn('status', ['pending', 'running'])
       .orderBy('created_at', 'asc')
       .first('id', 'status')) as { id: string; status: ExecutionStatus } | undefined;
+  }
+
+  /**
+   * Creates the execution of a scheduler fire, or finds the one that exists: the unique
+   * (flow_id, scheduled_for) key makes a fire one execution however often its job runs.
+   * Returns the execution's id and whether this call created it.
+   */
+  async insertForFire(e: NewExecution & { scheduled_for: Date }, q: Queryable = this.db): Promise<{ id: string; created: boolean }> {
+    const [res] = (await q.raw(
+      `INSERT IGNORE INTO protection_flow_executions (id, flow_id, execution_type, triggered_by, scheduled_for, schedule_execution_id, status, created_job_ids)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', '[]')`,
+      [e.id, e.flow_id, e.execution_type, e.triggered_by, e.scheduled_for, e.schedule_execution_id ?? null],
+    )) as [{ affectedRows: number }];
+    if (res.affectedRows === 1) return { id: e.id, created: true };
+    const row = (await q('protection_flow_executions').where({ flow_id: e.flow_id, scheduled_for: e.scheduled_for }).first('id')) as { id: string };
+    return { id: row.id, created: false };
+  }
+
+  /** The execution of one scheduler fire, if it exists. */
+  async forFire(flowId: string, scheduledFor: Date, q: Queryable = this.db): Promise<string | undefined> {
+    const r = (await q('protection_flow_executions').where({ flow_id: flowId, scheduled_for: scheduledFor }).first('id')) as { id: string } | undefined;
+    return r?.id;
+  }
+
+  /** Locks the execution row for the rest of the transaction (results of one execution serialise here). */
+  async lock(id: string, q: Queryable): Promise<{ id: string; flow_id: string; status: ExecutionStatus; cancel_requested_at: Date | null; jobs_created: number } | undefined> {
+    const r = (await q('protection_flow_executions').where({ id }).forUpdate().first('id', 'flow_id', 'status', 'cancel_requested_at', 'jobs_created')) as Record<string, unknown> | undefined;
+    return r ? { ...(r as { id: string; flow_id: string; status: ExecutionStatus; cancel_requested_at: Date | null }), jobs_created: num(r.jobs_created) } : undefined;
+  }
+
+  /** pending -> running, with the fan-out's counts; false when it was not pending. */
+  async markRunning(id: string, counts: { jobs_created: number; jobs_skipped: number; metadata?: Record<string, unknown> }, q: Queryable): Promise<boolean> {
+    const n = await q('protection_flow_executions')
+      .where({ id, status: 'pending' })
+      .update({
+        status: 'running',
+        started_at: q.fn.now(),
+        jobs_created: counts.jobs_created,
+        jobs_skipped: counts.jobs_skipped,
+        ...(counts.metadata ? { execution_metadata: JSON.stringify(counts.metadata) } : {}),
+      });
+    return n > 0;
+  }
+
+  /** Adds one VM's result to the counters, in SQL (never read-modify-write). */
+  async addResult(id: string, d: { completed: number; failed: number; skipped: number; processed: number; bytes: number }, q: Queryable): Promise<void> {
+    await q('protection_flow_executions')
+      .where({ id })
+      .update({
+        jobs_completed: q.raw('jobs_completed + ?', [d.completed]),
+        jobs_failed: q.raw('jobs_failed + ?', [d.failed]),
+        jobs_skipped: q.raw('jobs_skipped + ?', [d.skipped]),
+        vms_processed: q.raw('vms_processed + ?', [d.processed]),
+        bytes_transferred: q.raw('bytes_transferred + ?', [d.bytes]),
+      });
+  }
+
+  /** Counters as they are now (inside the locking transaction). */
+  async counters(id: string, q: Queryable): Promise<{ jobs_created: number; jobs_completed: number; jobs_failed: number; jobs_skipped: number }> {
+    const r = (await q('protection_flow_executions').where({ id }).first('jobs_created', 'jobs_completed', 'jobs_failed', 'jobs_skipped')) as Record<string, unknown>;
+    return { jobs_created: num(r.jobs_created), jobs_completed: num(r.jobs_completed), jobs_failed: num(r.jobs_failed), jobs_skipped: num(r.jobs_skipped) };
+  }
+
+  /** Sets the final state once: false when the execution was final already. */
+  async finalize(id: string, f: { status: ExecutionStatus; error_message: string | null; created_job_ids: string[] }, q: Queryable): Promise<boolean> {
+    const n = await q('protection_flow_executions')
+      .where({ id })
+      .whereIn('status', ['pending', 'running'])
+      .update({
+        status: f.status,
+        error_message: f.error_message,
+        created_job_ids: JSON.stringify(f.created_job_ids),
+        started_at: q.raw('COALESCE(started_at, CURRENT_TIMESTAMP)'),
+        completed_at: q.fn.now(),
+        execution_time_seconds: q.raw('TIMESTAMPDIFF(SECOND, COALESCE(started_at, created_at), CURRENT_TIMESTAMP)'),
+      });
+    return n > 0;
+  }
+
+  /** True when someone asked to cancel the execution (or it is gone or final). */
+  async shouldStop(id: string, q: Queryable = this.db): Promise<boolean> {
+    const r = (await q('protection_flow_executions').where({ id }).first('status', 'cancel_requested_at')) as { status: ExecutionStatus; cancel_requested_at: Date | null } | undefined;
+    return !r || r.cancel_requested_at !== null || !['pending', 'running'].includes(r.status);
+  }
+
+  /** Records a cancellation request; false when the execution is final or unknown. */
+  async requestCancel(id: string, by: string, q: Queryable = this.db): Promise<boolean> {
+    const n = await q('protection_flow_executions').where({ id }).whereIn('status', ['pending', 'running']).whereNull('cancel_requested_at').update({ cancel_requested_at: q.fn.now(), cancel_requested_by: by });
+    return n > 0;
+  }
+
+  /** Executions stuck open: pending ones whose job may be lost, running ones with nothing open. */
+  async open(q: Queryable = this.db): Promise<{ id: string; flow_id: string; status: ExecutionStatus; created_at: Date; cancel_requested_at: Date | null }[]> {
+    return (await q('protection_flow_executions').whereIn('status', ['pending', 'running']).select('id', 'flow_id', 'status', 'created_at', 'cancel_requested_at').limit(10_000)) as never;
+  }
+
+  /** What each execution was started with (its execution_metadata), by id. */
+  async metadataOf(ids: string[], q: Queryable = this.db): Promise<Map<string, Record<string, unknown>>> {
+    if (!ids.length) return new Map();
+    const rows = (await q('protection_flow_executions').whereIn('id', [...new Set(ids)]).select('id', 'execution_metadata')) as { id: string; execution_metadata: unknown }[];
+    return new Map(rows.map((r) => [r.id, json<Record<string, unknown>>(r.execution_metadata) ?? {}]));
+  }
+
+  async countByStatus(): Promise<{ status: ExecutionStatus; n: number }[]> {
+    const rows = (await this.db('protection_flow_executions').select('status').count({ n: '*' }).groupBy('status')) as { status: ExecutionStatus; n: number }[];
+    return rows.map((r) => ({ status: r.status, n: num(r.n) }));
   }
 
   /** Execution counts since `since`, and how many run now. */

@@ -23,6 +23,7 @@ export interface FlowRecord {
   schedule_timezone: string | null;
   schedule_enabled: boolean | null;
   enabled: boolean;
+  vm_start_window_minutes: number;
   last_execution_id: string | null;
   last_execution_status: FlowLastStatus;
   last_execution_time: Date | null;
@@ -48,6 +49,7 @@ export interface FlowWrite {
   destination_config?: Record<string, unknown> | null;
   schedule_id?: string | null;
   enabled?: boolean;
+  vm_start_window_minutes?: number;
   next_execution_time?: Date | null;
 }
 
@@ -79,6 +81,7 @@ function toRecord(r: Record<string, unknown>): FlowRecord {
     schedule_enabled: r.schedule_enabled === null || r.schedule_enabled === undefined ? null : bool(r.schedule_enabled),
     repository_id: numOrNull(r.repository_id),
     policy_id: numOrNull(r.policy_id),
+    vm_start_window_minutes: num(r.vm_start_window_minutes),
     total_executions: num(r.total_executions),
     successful_executions: num(r.successful_executions),
     failed_executions: num(r.failed_executions),
@@ -200,6 +203,39 @@ export class FlowStore {
   async countByTypeAndState(): Promise<{ flow_type: FlowType; enabled: boolean; n: number }[]> {
     const rows = (await this.db('protection_flows').select('flow_type', 'enabled').count({ n: '*' }).groupBy('flow_type', 'enabled')) as Record<string, unknown>[];
     return rows.map((r) => ({ flow_type: r.flow_type as FlowType, enabled: bool(r.enabled), n: num(r.n) }));
+  }
+
+  /** The flow's schedule became active or changed now: earlier fires are not backfilled. */
+  async rearm(id: string, q: Queryable = this.db): Promise<void> {
+    await q('protection_flows').where({ id }).update({ schedule_armed_at: q.fn.now() });
+  }
+
+  /** An execution started: the flow shows it running. */
+  async recordStart(flowId: string, executionId: string, q: Queryable): Promise<void> {
+    await q('protection_flows').where({ id: flowId }).update({ last_execution_id: executionId, last_execution_status: 'running', last_execution_time: q.fn.now() });
+  }
+
+  /** An execution ended: counters move (in SQL) and the last status follows if it is the latest run. */
+  async recordFinish(flowId: string, executionId: string, status: FlowLastStatus, q: Queryable): Promise<void> {
+    await q('protection_flows')
+      .where({ id: flowId })
+      .update({
+        total_executions: q.raw('total_executions + 1'),
+        successful_executions: q.raw('successful_executions + ?', [status === 'success' ? 1 : 0]),
+        failed_executions: q.raw('failed_executions + ?', [status === 'error' ? 1 : 0]),
+        last_execution_status: q.raw('IF(last_execution_id = ? OR last_execution_id IS NULL, ?, last_execution_status)', [executionId, status]),
+        last_execution_id: q.raw('COALESCE(last_execution_id, ?)', [executionId]),
+        last_execution_time: q.raw('COALESCE(last_execution_time, CURRENT_TIMESTAMP)'),
+      });
+  }
+
+  /** Enabled flows whose schedule is enabled: what should have a job scheduler. */
+  async withActiveSchedules(q: Queryable = this.db): Promise<{ id: string; cron: string; timezone: string; misfire_grace_seconds: number; schedule_id: string; next_execution_time: Date | null; schedule_armed_at: Date | null; created_at: Date }[]> {
+    return (await q('protection_flows as f')
+      .join('replication_schedules as s', 's.id', 'f.schedule_id')
+      .where('f.enabled', true)
+      .where('s.enabled', true)
+      .select('f.id', 's.cron_expression as cron', 's.timezone', 's.misfire_grace_seconds', 's.id as schedule_id', 'f.next_execution_time', 'f.schedule_armed_at', 'f.created_at')) as never;
   }
 
   /** Enabled flows on a schedule, with the schedule's cron: used to recompute next_execution_time. */

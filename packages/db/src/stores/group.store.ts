@@ -31,6 +31,8 @@ export interface MemberRecord {
   enabled: boolean;
   added_at: Date;
   added_by: string;
+  /** Null when the VM's vCenter was removed (or never known). */
+  vcenter_id: string | null;
 }
 
 const SORT: Record<string, string> = { name: 'g.name', created_at: 'g.created_at', priority: 'g.priority' };
@@ -90,10 +92,11 @@ export class GroupStore {
   async members(groupId: string, q: Queryable = this.db): Promise<MemberRecord[]> {
     const rows = (await q('vm_group_memberships as m')
       .join('vm_contexts as v', 'v.context_id', 'm.vm_context_id')
+      .leftJoin('vcenters as c', 'c.id', 'v.vcenter_id')
       .where('m.group_id', groupId)
       .orderBy('v.vm_name')
       .orderBy('v.context_id')
-      .select('m.vm_context_id', 'v.vm_name', 'v.power_state', 'v.inventory_status', 'm.enabled', 'm.added_at', 'm.added_by')) as Record<string, unknown>[];
+      .select('m.vm_context_id', 'v.vm_name', 'v.power_state', 'v.inventory_status', 'm.enabled', 'm.added_at', 'm.added_by', 'c.id as vcenter_id')) as Record<string, unknown>[];
     return rows.map((r) => ({ ...(r as unknown as MemberRecord), enabled: bool(r.enabled) }));
   }
 

@@ -80,6 +80,22 @@ export class ScheduleStore {
     return (await q('replication_schedules').where({ name }).modify((b) => (exceptId ? b.whereNot({ id: exceptId }) : b)).first('id')) !== undefined;
   }
 
+  /** Records a fire (triggered, skipped, missed); the same fire of the same flow is recorded once. */
+  async recordFire(f: { id: string; schedule_id: string; flow_id: string; scheduled_for: Date; status: ScheduleExecutionRecord['status']; reason: string | null }, q: Queryable = this.db): Promise<void> {
+    await q('schedule_executions').insert(f).onConflict(['schedule_id', 'flow_id', 'scheduled_for']).ignore();
+  }
+
+  /** How one fire of a flow was recorded, if it was. */
+  async fireRecord(flowId: string, scheduledFor: Date, q: Queryable = this.db): Promise<ScheduleExecutionRecord | undefined> {
+    return (await q('schedule_executions').where({ flow_id: flowId, scheduled_for: scheduledFor }).first()) as ScheduleExecutionRecord | undefined;
+  }
+
+  /** The newest fire recorded for a flow (any status). */
+  async lastFire(flowId: string, q: Queryable = this.db): Promise<Date | undefined> {
+    const r = (await q('schedule_executions').where({ flow_id: flowId }).max({ at: 'scheduled_for' }).first()) as { at: Date | null } | undefined;
+    return r?.at ?? undefined;
+  }
+
   async listExecutions(scheduleId: string, f: { limit: number; offset: number; status?: string; flow_id?: string }): Promise<{ rows: ScheduleExecutionRecord[]; total: number }> {
     const base = this.db('schedule_executions').where({ schedule_id: scheduleId });
     if (f.status) base.where('status', f.status);

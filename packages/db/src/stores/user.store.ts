@@ -43,10 +43,14 @@ export class UserStore {
     return num(r?.n);
   }
 
-  /** Enabled admins other than `exceptId` (to refuse removing the last one). */
+  /**
+   * Enabled admins other than `exceptId` (to refuse removing the last one). Run it in the transaction
+   * of the change: it locks the rows it reads, so two admins demoting each other at once cannot both
+   * see the other one still enabled.
+   */
   async otherEnabledAdmins(exceptId: string, q: Queryable = this.db): Promise<number> {
-    const r = (await q('users').where({ role: 'admin', enabled: true }).whereNot({ id: exceptId }).count({ n: '*' }).first()) as { n: number } | undefined;
-    return num(r?.n);
+    const rows = await q('users').where({ role: 'admin', enabled: true }).whereNot({ id: exceptId }).select('id').forUpdate();
+    return rows.length;
   }
 
   async insert(u: { id: string; username: string; password_hash: string; role: Role; created_by: string }, q: Queryable = this.db): Promise<void> {

@@ -13,7 +13,8 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 
 /**
  * Turns errors into the API's error body. AppErrors keep their status and code; body-parser errors
- * become 400/413/415; anything else is a 500 INTERNAL with a generic message, logged with its stack.
+ * become 400/413/415 and other 4xx http-errors keep their status; anything else is a 500 INTERNAL
+ * with a generic message, logged with its stack.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -35,6 +36,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       res.status(415).json(body('UNSUPPORTED_ENCODING', 'Send the body as UTF-8 JSON', rid));
+      return;
+    }
+    // Other client errors raised by Express and body-parser (http-errors with a 4xx status), e.g.
+    // a path parameter that is not valid percent-encoding: the client's fault, never a 500.
+    const status = Number((err as { status?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode);
+    if (status >= 400 && status < 500) {
+      if (err instanceof URIError) {
+        res.status(400).json(body('INVALID_PATH', 'The request path is not valid percent-encoding', rid, [{ field: 'path', message: 'is not valid percent-encoding' }]));
+      } else {
+        res.status(status).json(body('BAD_REQUEST', 'The request cannot be processed as sent', rid, [{ field: 'request', message: String((err as Error).message ?? 'is invalid').slice(0, 200) }]));
+      }
       return;
     }
     logger.error({ err, requestId: rid, method: req.method, path: req.path }, 'unhandled error');

@@ -30,6 +30,15 @@ function invalid(issues: FieldIssue[]): AppError {
   return badRequest('VALIDATION_FAILED', first ? `Invalid request: ${first.field} ${first.message}` : 'Invalid request', issues);
 }
 
+/** A route without a body schema takes no body: nothing, or `{}` as some clients send, is accepted. */
+function unexpectedBody(data: unknown): FieldIssue[] {
+  if (data === undefined) return [];
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+    return Object.keys(data).map((k) => ({ field: `body.${k}`, message: 'is not a known field' }));
+  }
+  return [{ field: 'body', message: 'must be empty: this route takes no body' }];
+}
+
 /**
  * Mounts endpoints on a router: authentication, role check, validation of params, query and body,
  * then the handler. Handlers get a Ctx and return a Reply; they never see req or res.
@@ -62,6 +71,7 @@ export class Registrar {
           if (source === 'query' && data && Object.keys(data as object).length) {
             issues.push(...Object.keys(data as object).map((k) => ({ field: `query.${k}`, message: 'is not a known parameter' })));
           }
+          if (source === 'body') issues.push(...unexpectedBody(data));
           continue;
         }
         const v = validate(source, schema, source === 'body' ? (data ?? null) : (data ?? {}));

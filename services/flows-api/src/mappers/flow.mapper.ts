@@ -1,5 +1,5 @@
-import type { ExecutionRecord, FlowRecord } from '@vaultflow/db';
-import type { ExecutionResponse, FlowResponse, FlowStatus } from '@vaultflow/schemas';
+import type { ExecutionRecord, FlowRecord, JobLogRecord, VmRunRecord } from '@vaultflow/db';
+import type { ExecutionDetailResponse, ExecutionResponse, FlowResponse, FlowStatus } from '@vaultflow/schemas';
 import { iso, isoNN } from './time.js';
 
 export function toFlowStatus(f: FlowRecord): FlowStatus {
@@ -34,6 +34,7 @@ export function toFlowResponse(f: FlowRecord): FlowResponse {
     schedule_cron: f.schedule_cron,
     schedule_timezone: f.schedule_timezone,
     enabled: f.enabled,
+    vm_start_window_minutes: f.vm_start_window_minutes,
     status: toFlowStatus(f),
     created_at: isoNN(f.created_at),
     updated_at: isoNN(f.updated_at),
@@ -65,4 +66,54 @@ export function toExecutionResponse(e: ExecutionRecord): ExecutionResponse {
     triggered_by: e.triggered_by,
     created_at: isoNN(e.created_at),
   };
+}
+
+const pct = (done: number, total: number) => (total > 0 ? Math.round((Math.min(done, total) / total) * 1000) / 10 : null);
+
+export function toExecutionDetail(e: ExecutionRecord & { cancel_requested_at?: Date | null }, vms: VmRunRecord[]): ExecutionDetailResponse {
+  const rows = vms.map((r) => {
+    const final = ['success', 'failed', 'skipped', 'cancelled'].includes(r.status);
+    const total = r.bytes_total;
+    const done = r.status === 'success' ? total : r.bytes_done;
+    return {
+      vm_context_id: r.vm_context_id,
+      vm_name: r.vm_name,
+      group_id: r.group_id,
+      status: r.status,
+      attempts: r.attempts,
+      phase: final ? r.status : r.phase,
+      bytes_done: done,
+      bytes_total: total,
+      percent: r.status === 'success' ? 100 : pct(done, total),
+      bytes_transferred: r.bytes_transferred,
+      backup_job_id: r.backup_job_id,
+      error_message: r.error_message,
+      queued_at: iso(r.queued_at),
+      started_at: iso(r.started_at),
+      completed_at: iso(r.completed_at),
+      progress_at: iso(r.progress_at),
+    };
+  });
+  const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
+  const bytesDone = sum((r) => r.bytes_done);
+  const bytesTotal = sum((r) => r.bytes_total);
+  const doneCount = rows.filter((r) => ['success', 'failed', 'skipped', 'cancelled'].includes(r.status)).length;
+  return {
+    ...toExecutionResponse(e),
+    cancel_requested_at: iso(e.cancel_requested_at ?? null),
+    progress: {
+      vms_total: rows.length,
+      vms_done: doneCount,
+      vms_running: rows.filter((r) => r.status === 'running').length,
+      vms_waiting: rows.filter((r) => r.status === 'waiting' || r.status === 'queued').length,
+      bytes_done: bytesDone,
+      bytes_total: bytesTotal,
+      percent: rows.length === 0 ? null : bytesTotal > 0 ? pct(bytesDone, bytesTotal) : pct(doneCount, rows.length),
+    },
+    vms: rows,
+  };
+}
+
+export function toJobLog(l: JobLogRecord) {
+  return { id: l.id, at: isoNN(l.at), level: l.level, step: l.step, message: l.message, job_id: l.job_id ?? null, context: l.context ?? null };
 }

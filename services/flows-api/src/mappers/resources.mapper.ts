@@ -60,7 +60,7 @@ export function toGroupResponse(g: GroupRecord): GroupResponse {
 }
 
 export function toMember(m: MemberRecord) {
-  return { ...m, added_at: isoNN(m.added_at) };
+  return { vm_context_id: m.vm_context_id, vm_name: m.vm_name, power_state: m.power_state, inventory_status: m.inventory_status, enabled: m.enabled, added_at: isoNN(m.added_at), added_by: m.added_by };
 }
 
 export function toVmSummary(v: VmRecord): VmSummary {
@@ -97,9 +97,25 @@ export function toVcenterResponse(c: VcenterRecord): VcenterResponse {
   };
 }
 
+/** Field by field: backup_jobs holds internal columns (manifest_ref) that are no part of the API. */
 export function toBackupSummary(b: BackupRecord) {
   return {
-    ...b,
+    id: b.id,
+    vm_context_id: b.vm_context_id,
+    vm_name: b.vm_name,
+    repository_id: b.repository_id,
+    repository_name: b.repository_name,
+    policy_id: b.policy_id,
+    flow_execution_id: b.flow_execution_id,
+    backup_type: b.backup_type,
+    requested_type: b.requested_type,
+    status: b.status,
+    consistency: b.consistency,
+    bytes_total: b.bytes_total,
+    bytes_transferred: b.bytes_transferred,
+    bytes_stored: b.bytes_stored,
+    error_message: b.error_message,
+    created_by: b.created_by,
     locked_until: iso(b.locked_until),
     started_at: iso(b.started_at),
     completed_at: iso(b.completed_at),

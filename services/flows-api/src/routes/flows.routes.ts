@@ -19,6 +19,8 @@ export function flowsRoutes(r: Registrar, flows: FlowService, runs: FlowRunServi
   r.handle(e.execute, async (c) => ({ status: 202, body: await runs.execute(c.params.id, c.op) }));
   r.handle(e.executions, async (c) => ({ body: await runs.executions(c.params.id, c.query) }));
   r.handle(e.execution, async (c) => ({ body: await runs.execution(c.params.id, c.params.execId) }));
+  r.handle(e.cancel, async (c) => ({ status: 202, body: await runs.cancel(c.params.id, c.params.execId, c.op) }));
+  r.handle(e.logs, async (c) => ({ body: await runs.logs(c.params.id, c.params.execId, c.query) }));
   r.handle(e.status, async (c) => ({ body: await runs.status(c.params.id) }));
   r.handle(e.test, async (c) => ({ body: await checks.check(await flows.require(c.params.id)) }));
 }

@@ -3,8 +3,9 @@ import type { Db, Stores } from '@vaultflow/db';
 import type { Operation } from '@vaultflow/domain';
 import { AppError, conflict, notFound } from '@vaultflow/errors';
 import type { FlowRunProducer } from '@vaultflow/queue';
-import type { ExecutionListQuery, ExecutionResponse, FlowStatus } from '@vaultflow/schemas';
-import { toExecutionResponse, toFlowStatus } from '../mappers/flow.mapper.js';
+import type { Canceller } from '@vaultflow/engine';
+import type { ExecutionDetailResponse, ExecutionListQuery, ExecutionResponse, FlowStatus } from '@vaultflow/schemas';
+import { toExecutionDetail, toExecutionResponse, toFlowStatus, toJobLog } from '../mappers/flow.mapper.js';
 
 /** Starting flows on demand and reading their executions. */
 export class FlowRunService {
@@ -12,6 +13,7 @@ export class FlowRunService {
     private readonly db: Db,
     private readonly stores: Stores,
     private readonly producer: FlowRunProducer,
+    private readonly canceller: Canceller,
   ) {}
 
   /**
@@ -43,7 +45,7 @@ export class FlowRunService {
         throw new AppError('unavailable', 'QUEUE_UNAVAILABLE', `The job queue is not reachable, nothing was started: ${(err as Error).message}`);
       }
     });
-    return this.execution(flowId, id);
+    return toExecutionResponse((await this.stores.executions.get(id, flowId))!);
   }
 
   async executions(flowId: string, q: ExecutionListQuery): Promise<{ executions: ExecutionResponse[]; total: number }> {
@@ -52,11 +54,31 @@ export class FlowRunService {
     return { executions: rows.map(toExecutionResponse), total };
   }
 
-  async execution(flowId: string, executionId: string): Promise<ExecutionResponse> {
+  /** One execution with live progress and its per-VM rows. */
+  async execution(flowId: string, executionId: string): Promise<ExecutionDetailResponse> {
+    const e = await this.requireExecution(flowId, executionId);
+    return toExecutionDetail(e, await this.stores.vmRuns.forExecution(executionId));
+  }
+
+  /** Cancels a pending or running execution (409 when it has ended already). */
+  async cancel(flowId: string, executionId: string, op: Operation): Promise<ExecutionDetailResponse> {
+    await this.requireExecution(flowId, executionId);
+    const res = await this.canceller.cancel(executionId, op.actor.username);
+    if (res.state === 'final') throw conflict('EXECUTION_FINISHED', `Execution ${executionId} has ended (${res.status}): there is nothing to cancel`);
+    await this.stores.audit.record({ actor: op.actor.username, action: 'execution.cancel', entity_type: 'protection_flow_execution', entity_id: executionId, details: { flow_id: flowId }, request_id: op.requestId });
+    return this.execution(flowId, executionId);
+  }
+
+  async logs(flowId: string, executionId: string, q: { limit: number; after_id?: number; level?: 'debug' | 'info' | 'warn' | 'error' }) {
+    await this.requireExecution(flowId, executionId);
+    return { logs: (await this.stores.jobLogs.forExecution(executionId, q)).map(toJobLog) };
+  }
+
+  private async requireExecution(flowId: string, executionId: string) {
     await this.requireFlow(flowId);
     const e = await this.stores.executions.get(executionId, flowId);
     if (!e) throw notFound('EXECUTION_NOT_FOUND', `Execution ${executionId} of flow ${flowId} does not exist`);
-    return toExecutionResponse(e);
+    return e;
   }
 
   async status(flowId: string): Promise<FlowStatus> {

@@ -8,7 +8,7 @@ import type { FlowScheduleSync } from './flow-schedule-sync.js';
 import { writeTx } from './write-tx.js';
 import type { ReferenceChecker, RefKind } from './references.js';
 
-const WRITABLE = ['name', 'description', 'flow_type', 'target_type', 'target_id', 'repository_id', 'policy_id', 'destination_type', 'destination_config', 'schedule_id', 'enabled'] as const;
+const WRITABLE = ['name', 'description', 'flow_type', 'target_type', 'target_id', 'repository_id', 'policy_id', 'destination_type', 'destination_config', 'schedule_id', 'enabled', 'vm_start_window_minutes'] as const;
 
 /** Pick the writable fields a request sent (undefined = not sent; null = clear). */
 function writeOf(input: UpdateFlowRequest): FlowWrite {
@@ -51,8 +51,9 @@ export class FlowService {
       await this.refs.assertValid(input, trx);
       await this.stores.flows.insert(id, { ...writeOf(input), created_by: op.actor.username }, trx);
       await this.stores.audit.record({ actor: op.actor.username, action: 'flow.create', entity_type: 'protection_flow', entity_id: id, details: { name: input.name }, request_id: op.requestId }, trx);
-      await this.sync.flowsChanged([id], trx);
+      await this.sync.flowsChanged([id], trx, { rearm: true });
     }, () => this.nameTaken(input.name));
+    await this.sync.apply([id]);
     return this.get(id);
   }
 
@@ -75,8 +76,9 @@ export class FlowService {
       await this.refs.assertValid(merged, trx, recheck);
       await this.stores.flows.update(id, patch, trx);
       await this.stores.audit.record({ actor: op.actor.username, action: 'flow.update', entity_type: 'protection_flow', entity_id: id, details: { fields: Object.keys(patch) }, request_id: op.requestId }, trx);
-      await this.sync.flowsChanged([id], trx);
+      await this.sync.flowsChanged([id], trx, { rearm: changed('schedule_id') || changed('enabled') });
     }, () => this.nameTaken(patch.name ?? ''));
+    await this.sync.apply([id]);
     return this.get(id);
   }
 
@@ -103,8 +105,9 @@ export class FlowService {
       for (const id of ids) {
         await this.stores.audit.record({ actor: op.actor.username, action: enabled ? 'flow.enable' : 'flow.disable', entity_type: 'protection_flow', entity_id: id, request_id: op.requestId }, trx);
       }
-      await this.sync.flowsChanged(ids, trx);
+      await this.sync.flowsChanged(ids, trx, { rearm: enabled });
     });
+    await this.sync.apply(ids);
     return { affected: ids.length, flow_ids: ids };
   }
 

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { access, mkdir, open, readFile, realpath, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { RepositoryType } from '@vaultflow/domain';
@@ -7,7 +7,7 @@ import { unprocessable } from '@vaultflow/errors';
 
 /** Folders no repository may live in (or be): the system's own. */
 const FORBIDDEN = ['/', '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr', '/var/lib/mysql', '/var/lib/redis'];
-const UNDER_FORBIDDEN = ['/bin/', '/boot/', '/dev/', '/etc/', '/lib/', '/lib32/', '/lib64/', '/proc/', '/run/', '/sbin/', '/sys/', '/usr/', '/var/lib/mysql/', '/var/lib/redis/'];
+const UNDER_FORBIDDEN = FORBIDDEN.filter((f) => f !== '/').map((f) => `${f}/`);
 
 const MOUNT_TYPES: Record<'nfs' | 'cifs', string[]> = { nfs: ['nfs', 'nfs4'], cifs: ['cifs', 'smb3', 'smbfs'] };
 
@@ -18,6 +18,25 @@ export interface Capacity {
 }
 
 const field = 'body.config.path';
+
+/**
+ * `p` with the symbolic links of its deepest existing ancestor resolved and the missing rest
+ * appended: the folder that creating `p` would really make (a link to /etc must not pass).
+ */
+async function resolvedPath(p: string): Promise<string> {
+  const rest: string[] = [];
+  let head = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(await realpath(head), ...rest);
+    } catch {
+      const parent = path.dirname(head);
+      if (parent === head) return path.resolve(p);
+      rest.unshift(path.basename(head));
+      head = parent;
+    }
+  }
+}
 
 /**
  * The file-system side of local, NFS and CIFS repositories: a path is accepted when it is allowed,
@@ -34,12 +53,18 @@ export class RepositoryStorage {
     }
   }
 
+  /** assertAllowed for `p` as written and for the folder it really names once symbolic links are followed. */
+  async assertAllowedResolved(p: string): Promise<void> {
+    this.assertAllowed(p);
+    this.assertAllowed(await resolvedPath(p));
+  }
+
   /**
    * Makes `p` ready: local paths are created when missing; nfs/cifs paths must be mounted. Then
    * a test file is written, synced and removed. Throws 422 with what is wrong.
    */
   async prepare(p: string, type: RepositoryType): Promise<void> {
-    this.assertAllowed(p);
+    await this.assertAllowedResolved(p);
     if (type === 's3') throw unprocessable('REPOSITORY_TYPE_UNSUPPORTED', 'S3 repositories are not supported by this version of Vaultflow; use local, nfs or cifs', [{ field: 'body.repository_type', message: 'is not supported yet' }]);
     if (type === 'local') {
       await mkdir(p, { recursive: true, mode: 0o750 }).catch((err: NodeJS.ErrnoException) => {

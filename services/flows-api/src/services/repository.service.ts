@@ -12,6 +12,16 @@ function immutability(i: CreateRepositoryRequest['immutable']): Pick<RepositoryW
   return { immutable_enabled: i.enabled, immutable_retention_days: i.enabled ? (i.retention_days ?? null) : null };
 }
 
+/** The path as stored and compared: without trailing slashes, so /data/repo/ and /data/repo are one folder. */
+function withCanonicalPath<C extends { path: string }>(config: C): C {
+  return { ...config, path: config.path.replace(/(?<=.)\/+$/, '') };
+}
+
+/** Capacity is recorded in a TIMESTAMP column (whole seconds): answer the instant as it is stored. */
+function wholeSecond(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
+
 /** Backup repositories: where restore points are stored. */
 export class RepositoryService {
   constructor(
@@ -31,7 +41,8 @@ export class RepositoryService {
   }
 
   /** Checks the path on the file system (created for local, mounted for nfs/cifs, writable), then records it. */
-  async create(input: CreateRepositoryRequest, op: Operation): Promise<RepositoryResponse> {
+  async create(request: CreateRepositoryRequest, op: Operation): Promise<RepositoryResponse> {
+    const input = { ...request, config: withCanonicalPath(request.config) };
     const imm = immutability(input.immutable) ?? {};
     if (await this.stores.repositories.nameTaken(input.name)) throw this.nameTaken(input.name);
     await this.assertPathFree(input.config.path);
@@ -60,6 +71,7 @@ export class RepositoryService {
     if (input.enabled !== undefined) w.enabled = input.enabled;
     Object.assign(w, immutability(input.immutable) ?? {});
     const type = input.repository_type ?? current.repository_type;
+    if (input.config) input = { ...input, config: withCanonicalPath(input.config) };
     const config = input.config ?? current.config;
     const moved = config.path !== current.config.path || type !== current.repository_type;
     if (moved) {
@@ -101,7 +113,7 @@ export class RepositoryService {
     const r = await this.require(id);
     const cap = await this.storage.capacity(r.config.path);
     if (!cap) throw new AppError('unavailable', 'REPOSITORY_UNAVAILABLE', `The path of repository "${r.name}" (${r.config.path}) cannot be read: is it mounted?`);
-    const at = this.now();
+    const at = wholeSecond(this.now());
     await this.stores.repositories.recordCapacity(id, { ...cap, at });
     return {
       repository_id: id,

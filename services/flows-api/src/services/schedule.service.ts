@@ -42,7 +42,7 @@ export class ScheduleService {
   }
 
   async update(id: string, input: UpdateScheduleRequest, op: Operation): Promise<ScheduleResponse> {
-    await writeTx(this.db, 'schedule', async (trx) => {
+    const affected = await writeTx(this.db, 'schedule', async (trx) => {
       const current = await this.stores.schedules.get(id, trx);
       if (!current) throw this.notFound(id);
       this.assertValid(input.cron_expression ?? current.cron_expression, input.timezone ?? current.timezone);
@@ -51,22 +51,27 @@ export class ScheduleService {
       if (w.cron_expression) w.cron_expression = w.cron_expression.trim();
       await this.stores.schedules.update(id, w, trx);
       await this.stores.audit.record({ actor: op.actor.username, action: 'schedule.update', entity_type: 'schedule', entity_id: id, details: { fields: Object.keys(input) }, request_id: op.requestId }, trx);
+      const timing = ['cron_expression', 'timezone', 'enabled'].some((k) => k in input);
       const flows = await this.stores.flows.scheduledFlows(id, trx);
-      await this.sync.flowsChanged(flows.map((f) => f.id), trx);
+      await this.sync.flowsChanged(flows.map((f) => f.id), trx, { rearm: timing });
+      return flows.map((f) => f.id);
     }, () => this.nameTaken(input.name ?? ''));
+    await this.sync.apply(affected);
     return this.get(id);
   }
 
   /** Deletes the schedule; its flows stay and run on demand only (schedule_id NULL, no next run). */
   async remove(id: string, op: Operation): Promise<void> {
-    await this.db.transaction(async (trx) => {
+    const affected = await this.db.transaction(async (trx) => {
       const current = await this.stores.schedules.get(id, trx);
       if (!current) throw this.notFound(id);
       const flows = await this.stores.flows.scheduledFlows(id, trx);
       await this.stores.schedules.delete(id, trx);
       await this.stores.audit.record({ actor: op.actor.username, action: 'schedule.delete', entity_type: 'schedule', entity_id: id, details: { name: current.name, flows: flows.map((f) => f.id) }, request_id: op.requestId }, trx);
       await this.sync.flowsChanged(flows.map((f) => f.id), trx);
+      return flows.map((f) => f.id);
     });
+    await this.sync.apply(affected);
   }
 
   async preview(id: string, count: number): Promise<SchedulePreviewResponse> {

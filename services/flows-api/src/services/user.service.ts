@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Stores } from '@vaultflow/db';
 import type { Operation, Role } from '@vaultflow/domain';
-import { badRequest, conflict, notFound } from '@vaultflow/errors';
+import { badRequest, conflict, notFound, unprocessable } from '@vaultflow/errors';
 import { generatePassword, generateToken, hashPassword, hashToken, tokenPrefix } from '@vaultflow/security';
 import type { CreateTokenRequest, CreateUserRequest, TokenListQuery, UpdateUserRequest, UserListQuery, UserResponse } from '@vaultflow/schemas';
 import { toTokenResponse, toUserResponse } from '../mappers/resources.mapper.js';
@@ -73,7 +73,7 @@ export class UserService {
     const userId = input.user_id ?? op.actor.userId;
     if (!userId) throw badRequest('VALIDATION_FAILED', 'The bootstrap token has no user of its own: name the user the token is for', [{ field: 'body.user_id', message: 'is required' }]);
     const u = await this.stores.users.get(userId);
-    if (!u) throw notFound('USER_NOT_FOUND', `User ${userId} does not exist`);
+    if (!u) throw unprocessable('REFERENCE_NOT_FOUND', `User ${userId} does not exist`, [{ field: 'body.user_id', message: `user ${userId} does not exist` }]);
     const token = generateToken();
     const id = randomUUID();
     const expires = input.expires_in_days ? new Date(this.now().getTime() + input.expires_in_days * 86400_000) : null;

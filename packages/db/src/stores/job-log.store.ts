@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+import { json, num, type Queryable } from '../rows.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface JobLogEntry {
+  level: LogLevel;
+  step: string;
+  message: string;
+  context?: Record<string, unknown> | null;
+  flow_id?: string | null;
+  execution_id?: string | null;
+  job_id?: string | null;
+}
+
+export interface JobLogRecord extends JobLogEntry {
+  id: number;
+  at: Date;
+}
+
+/** SQL for job_logs: the step log of every execution and VM job. */
+export class JobLogStore {
+  constructor(private readonly db: Knex) {}
+
+  async write(e: JobLogEntry, q: Queryable = this.db): Promise<void> {
+    await q('job_logs').insert({ ...e, message: e.message.slice(0, 60_000), context: e.context ? JSON.stringify(e.context) : null });
+  }
+
+  async forExecution(executionId: string, page: { limit: number; after_id?: number; level?: LogLevel }): Promise<JobLogRecord[]> {
+    const b = this.db('job_logs').where({ execution_id: executionId });
+    if (page.after_id) b.where('id', '>', page.after_id);
+    if (page.level) b.whereIn('level', (['debug', 'info', 'warn', 'error'] as LogLevel[]).slice(['debug', 'info', 'warn', 'error'].indexOf(page.level)));
+    const rows = (await b.orderBy('id').limit(page.limit)) as Record<string, unknown>[];
+    return rows.map((r) => ({ ...(r as unknown as JobLogRecord), id: num(r.id), context: json<Record<string, unknown>>(r.context) }));
+  }
+}

@@ -1,0 +1,210 @@
+import type { Knex } from 'knex';
+import { num, type Queryable } from '../rows.js';
+
+export const VM_RUN_STATUSES = ['waiting', 'queued', 'running', 'success', 'failed', 'skipped', 'cancelled'] as const;
+export type VmRunStatus = (typeof VM_RUN_STATUSES)[number];
+export const OPEN_VM_RUN: VmRunStatus[] = ['waiting', 'queued', 'running'];
+export const ACTIVE_VM_RUN: VmRunStatus[] = ['queued', 'running'];
+
+export interface VmRunRecord {
+  id: number;
+  execution_id: string;
+  flow_id: string;
+  vm_context_id: string;
+  vm_name: string;
+  group_id: string | null;
+  priority: number;
+  status: VmRunStatus;
+  attempts: number;
+  bytes_transferred: number;
+  bytes_done: number;
+  bytes_total: number;
+  phase: string | null;
+  backup_job_id: string | null;
+  error_message: string | null;
+  worker_id: string | null;
+  created_at: Date;
+  queued_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  progress_at: Date | null;
+}
+
+export interface NewVmRun {
+  execution_id: string;
+  flow_id: string;
+  vm_context_id: string;
+  vm_name: string;
+  group_id: string | null;
+  priority: number;
+  status: 'waiting' | 'skipped';
+  error_message?: string | null;
+}
+
+/** The outcome a worker reports for one VM. */
+export interface VmRunResult {
+  status: 'success' | 'failed' | 'skipped' | 'cancelled';
+  bytes_transferred: number;
+  backup_job_id?: string | null;
+  error_message?: string | null;
+}
+
+const toRecord = (r: Record<string, unknown>): VmRunRecord => ({
+  ...(r as unknown as VmRunRecord),
+  id: num(r.id),
+  priority: num(r.priority),
+  attempts: num(r.attempts),
+  bytes_transferred: num(r.bytes_transferred),
+  bytes_done: num(r.bytes_done),
+  bytes_total: num(r.bytes_total),
+});
+
+/** SQL for protection_flow_vm_runs: one row per VM of an execution. */
+export class VmRunStore {
+  constructor(private readonly db: Knex) {}
+
+  /** Inserts the rows; rows that exist (same execution and VM) are left as they are. */
+  async insertMany(rows: NewVmRun[], q: Queryable = this.db): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500).map((r) => ({ ...r, completed_at: r.status === 'skipped' ? q.fn.now(3) : null }));
+      await q('protection_flow_vm_runs').insert(chunk).onConflict(['execution_id', 'vm_context_id']).ignore();
+    }
+  }
+
+  async get(id: number, q: Queryable = this.db): Promise<VmRunRecord | undefined> {
+    const r = await q('protection_flow_vm_runs').where({ id }).first();
+    return r ? toRecord(r) : undefined;
+  }
+
+  async byExecutionAndVm(executionId: string, vmId: string, q: Queryable = this.db): Promise<VmRunRecord | undefined> {
+    const r = await q('protection_flow_vm_runs').where({ execution_id: executionId, vm_context_id: vmId }).first();
+    return r ? toRecord(r) : undefined;
+  }
+
+  async forExecution(executionId: string, q: Queryable = this.db): Promise<VmRunRecord[]> {
+    const rows = (await q('protection_flow_vm_runs').where({ execution_id: executionId }).orderBy('priority', 'desc').orderBy('id')) as Record<string, unknown>[];
+    return rows.map(toRecord);
+  }
+
+  async countsByStatus(executionId: string, q: Queryable = this.db): Promise<Record<VmRunStatus, number>> {
+    const rows = (await q('protection_flow_vm_runs').where({ execution_id: executionId }).select('status').count({ n: '*' }).groupBy('status')) as { status: VmRunStatus; n: number }[];
+    const out = Object.fromEntries(VM_RUN_STATUSES.map((s) => [s, 0])) as Record<VmRunStatus, number>;
+    for (const r of rows) out[r.status] = num(r.n);
+    return out;
+  }
+
+  async countOpen(executionId: string, q: Queryable = this.db): Promise<number> {
+    const r = (await q('protection_flow_vm_runs').where({ execution_id: executionId }).whereIn('status', OPEN_VM_RUN).count({ n: '*' }).first()) as { n: number } | undefined;
+    return num(r?.n);
+  }
+
+  /** Locks the group's row (serialises releases of one group) and returns its limit; undefined if gone. */
+  async lockGroup(groupId: string, q: Queryable): Promise<number | undefined> {
+    const r = (await q('machine_groups').where({ id: groupId }).forUpdate().first('max_concurrent_vms')) as { max_concurrent_vms: number } | undefined;
+    return r ? num(r.max_concurrent_vms) : undefined;
+  }
+
+  /** Locks the VMs' inventory rows in a fixed order (no deadlocks between releases). */
+  async lockVms(vmIds: string[], q: Queryable): Promise<void> {
+    if (!vmIds.length) return;
+    await q('vm_contexts').whereIn('context_id', [...new Set(vmIds)].sort()).orderBy('context_id').forUpdate().select('context_id');
+  }
+
+  async activeInGroup(groupId: string, q: Queryable): Promise<number> {
+    const r = (await q('protection_flow_vm_runs').where({ group_id: groupId }).whereIn('status', ACTIVE_VM_RUN).count({ n: '*' }).first()) as { n: number } | undefined;
+    return num(r?.n);
+  }
+
+  /** Waiting rows, most important first: of a group (any execution), or of executions without group. */
+  async waiting(scope: { groupId?: string; executionIds?: string[]; vmIds?: string[] }, limit: number, q: Queryable): Promise<VmRunRecord[]> {
+    const b = q('protection_flow_vm_runs').where({ status: 'waiting' });
+    if (scope.groupId) b.where({ group_id: scope.groupId });
+    if (scope.executionIds) b.whereIn('execution_id', scope.executionIds).whereNull('group_id');
+    if (scope.vmIds) b.whereIn('vm_context_id', scope.vmIds);
+    const rows = (await b.orderBy('priority', 'desc').orderBy('id').limit(limit)) as Record<string, unknown>[];
+    return rows.map(toRecord);
+  }
+
+  /** The groups that have waiting rows in this execution. */
+  async waitingGroupsOf(executionId: string, q: Queryable = this.db): Promise<string[]> {
+    const rows = (await q('protection_flow_vm_runs').where({ execution_id: executionId, status: 'waiting' }).whereNotNull('group_id').distinct('group_id')) as { group_id: string }[];
+    return rows.map((r) => r.group_id);
+  }
+
+  /** VMs among `vmIds` that have a queued or running row in any execution. */
+  async busyVms(vmIds: string[], q: Queryable): Promise<Set<string>> {
+    if (!vmIds.length) return new Set();
+    const rows = (await q('protection_flow_vm_runs').whereIn('vm_context_id', vmIds).whereIn('status', ACTIVE_VM_RUN).distinct('vm_context_id')) as { vm_context_id: string }[];
+    return new Set(rows.map((r) => r.vm_context_id));
+  }
+
+  async markQueued(ids: number[], q: Queryable): Promise<void> {
+    if (ids.length) await q('protection_flow_vm_runs').whereIn('id', ids).where({ status: 'waiting' }).update({ status: 'queued', queued_at: q.fn.now(3) });
+  }
+
+  /**
+   * A worker takes the row: queued (or running, after a crash) becomes running and attempts grows.
+   * Returns false when the row is final or still waiting: the job must be dropped.
+   */
+  async start(id: number, workerId: string, q: Queryable = this.db): Promise<boolean> {
+    const n = await q('protection_flow_vm_runs')
+      .where({ id })
+      .whereIn('status', ACTIVE_VM_RUN)
+      .update({ status: 'running', started_at: q.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: q.raw('attempts + 1'), worker_id: workerId });
+    return n > 0;
+  }
+
+  async progress(id: number, p: { phase?: string; bytes_done: number; bytes_total: number }, q: Queryable = this.db): Promise<void> {
+    await q('protection_flow_vm_runs').where({ id, status: 'running' }).update({ phase: p.phase ?? null, bytes_done: p.bytes_done, bytes_total: p.bytes_total, progress_at: q.fn.now(3) });
+  }
+
+  /** Moves an open row to its final state; false when it was final already (a replayed result). */
+  async finish(id: number, r: VmRunResult, q: Queryable): Promise<boolean> {
+    const n = await q('protection_flow_vm_runs')
+      .where({ id })
+      .whereIn('status', OPEN_VM_RUN)
+      .update({
+        status: r.status,
+        bytes_transferred: r.bytes_transferred,
+        backup_job_id: r.backup_job_id ?? null,
+        error_message: r.error_message ?? null,
+        completed_at: q.fn.now(3),
+      });
+    return n > 0;
+  }
+
+  /** Waiting rows older than their flow's start window (vm_start_window_minutes). */
+  async staleWaiting(q: Queryable = this.db): Promise<(VmRunRecord & { window_minutes: number })[]> {
+    const rows = (await q('protection_flow_vm_runs as r')
+      .join('protection_flows as f', 'f.id', 'r.flow_id')
+      .where('r.status', 'waiting')
+      .whereRaw('r.created_at < CURRENT_TIMESTAMP(3) - INTERVAL f.vm_start_window_minutes MINUTE')
+      .select('r.*', 'f.vm_start_window_minutes as window_minutes')
+      .limit(1000)) as Record<string, unknown>[];
+    return rows.map((r) => ({ ...toRecord(r), window_minutes: num(r.window_minutes) }));
+  }
+
+  /** Running executions whose VM rows are all final (finalization was interrupted). */
+  async executionsWithNothingOpen(q: Queryable = this.db): Promise<{ id: string; flow_id: string }[]> {
+    return (await q('protection_flow_executions as e')
+      .where('e.status', 'running')
+      .whereNotExists((s) => s.select(q.raw('1')).from('protection_flow_vm_runs as r').whereRaw('r.execution_id = e.id').whereIn('r.status', OPEN_VM_RUN))
+      .select('e.id', 'e.flow_id')
+      .limit(1000)) as { id: string; flow_id: string }[];
+  }
+
+  /** Open rows of an execution that no worker holds (waiting or queued). */
+  async unstarted(executionId: string, q: Queryable): Promise<VmRunRecord[]> {
+    return ((await q('protection_flow_vm_runs').where({ execution_id: executionId }).whereIn('status', ['waiting', 'queued'])) as Record<string, unknown>[]).map(toRecord);
+  }
+
+  async backupJobIds(executionId: string, q: Queryable): Promise<string[]> {
+    const rows = (await q('protection_flow_vm_runs').where({ execution_id: executionId }).whereNotNull('backup_job_id').orderBy('id').select('backup_job_id')) as { backup_job_id: string }[];
+    return rows.map((r) => r.backup_job_id);
+  }
+
+  /** Queued rows whose job may have been lost (queued longer than `olderThan`). */
+  async queuedBefore(olderThan: Date, q: Queryable = this.db): Promise<VmRunRecord[]> {
+    return ((await q('protection_flow_vm_runs').where({ status: 'queued' }).where('queued_at', '<', olderThan).limit(1000)) as Record<string, unknown>[]).map(toRecord);
+  }
+}

@@ -1,0 +1,59 @@
+import { READ_COMMITTED } from './tx.js';
+import type { Db, Stores } from '@vaultflow/db';
+import { finalizeLocked } from './finalizer.js';
+import type { Releaser } from './releaser.js';
+import type { ResultRecorder } from './result-recorder.js';
+
+/** Tells whether a VM job exists in the queue (any state). */
+export interface VmJobLookup {
+  exists(executionId: string, vmContextId: string): Promise<boolean>;
+}
+
+export interface SweepReport {
+  skippedStale: number;
+  requeued: number;
+  finalized: number;
+}
+
+/**
+ * Repairs what a crash or a lost Redis can leave behind; safe on every replica at once:
+ * VMs that waited past their flow's start window are skipped with the reason, queued VMs whose
+ * job is gone are queued again, and running executions whose VMs all ended are finalized.
+ */
+export class Sweeper {
+  constructor(
+    private readonly db: Db,
+    private readonly stores: Stores,
+    private readonly releaser: Releaser,
+    private readonly recorder: ResultRecorder,
+    private readonly jobs: VmJobLookup,
+    private readonly lostAfterMs = 60_000,
+  ) {}
+
+  async sweep(): Promise<SweepReport> {
+    const report: SweepReport = { skippedStale: 0, requeued: 0, finalized: 0 };
+    for (const r of await this.stores.vmRuns.staleWaiting()) {
+      const res = await this.recorder.record(r.id, {
+        status: 'skipped',
+        bytes_transferred: 0,
+        error_message: `could not start within the flow's ${r.window_minutes}-minute window: the VM was busy in another execution or its group was full`,
+      });
+      if (res.recorded) report.skippedStale++;
+    }
+    const lost = [];
+    for (const r of await this.stores.vmRuns.queuedBefore(new Date(Date.now() - this.lostAfterMs))) {
+      if (!(await this.jobs.exists(r.execution_id, r.vm_context_id))) lost.push(r);
+    }
+    await this.releaser.hand(lost);
+    report.requeued = lost.length;
+    for (const e of await this.stores.vmRuns.executionsWithNothingOpen()) {
+      const done = await this.db.transaction(async (trx) => {
+        const ex = await this.stores.executions.lock(e.id, trx);
+        if (ex?.status !== 'running' || (await this.stores.vmRuns.countOpen(e.id, trx)) > 0) return undefined;
+        return finalizeLocked(this.stores, trx, { id: e.id, flow_id: e.flow_id, cancelled: ex.cancel_requested_at !== null });
+      }, READ_COMMITTED);
+      if (done) report.finalized++;
+    }
+    return report;
+  }
+}

@@ -1,0 +1,40 @@
+import type { Engine } from '@vaultflow/engine';
+import { TransientError } from '@vaultflow/errors';
+import { fireTimeOf, type FlowRunPayload } from '@vaultflow/queue';
+import type { OrchestratorMetrics } from '../metrics.js';
+
+/** The job as the handler sees it (no BullMQ types in the rules). */
+export interface FlowRunJob {
+  id: string | undefined;
+  data: FlowRunPayload;
+  attemptsMade: number;
+}
+
+/**
+ * `flow.run`: a manual/API run starts its existing execution; a scheduler fire becomes at most one
+ * execution (FireHandler) and then starts. Running twice for the same job changes nothing more.
+ */
+export class FlowRunHandler {
+  constructor(
+    private readonly engine: Engine,
+    private readonly metrics: OrchestratorMetrics,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async handle(job: FlowRunJob): Promise<string> {
+    if (job.data.execution_id) {
+      const out = await this.engine.starter.start(job.data.execution_id);
+      // The API queues the job inside its transaction: it can arrive before the commit.
+      if (out.state === 'missing') throw new TransientError(`execution ${job.data.execution_id} is not visible yet`);
+      return out.state;
+    }
+    const at = fireTimeOf(job.id) ?? (job.data.scheduled_for ? new Date(job.data.scheduled_for) : undefined);
+    if (!at || Number.isNaN(at.getTime())) return 'ignored: no fire time';
+    const fire = await this.engine.fires.handle(job.data.flow_id, at);
+    this.metrics.fire(fire.outcome);
+    if (fire.outcome !== 'run') return fire.outcome;
+    if (fire.created) this.metrics.lag.observe((this.now().getTime() - at.getTime()) / 1000);
+    const out = await this.engine.starter.start(fire.executionId);
+    return out.state;
+  }
+}
