@@ -34,3 +34,44 @@ describe('domain/cron', () => {
     expect(formatInZone(fires[2]!, 'Europe/Berlin')).to.equal('2026-03-29T12:00:00+02:00');
   });
 });
+
+describe('domain/cron across daylight saving (fixed clocks, successive fires as BullMQ computes them)', () => {
+  /** Fires produced one after another, each from the previous fire: what a job scheduler does. */
+  function chain(expr: string, tz: string, from: string, n: number): Date[] {
+    const out: Date[] = [];
+    let t = new Date(from);
+    for (let i = 0; i < n; i++) {
+      t = nextFires(expr, tz, 1, t)[0]!;
+      out.push(t);
+    }
+    return out;
+  }
+  const perDay = (fires: Date[], tz: string) => {
+    const days = new Map<string, number>();
+    for (const f of fires) {
+      const d = formatInZone(f, tz).slice(0, 10);
+      days.set(d, (days.get(d) ?? 0) + 1);
+    }
+    return days;
+  };
+
+  it('a daily 02:30 in Europe/Berlin runs once on the day 02:00-03:00 is skipped', () => {
+    const fires = chain('30 2 * * *', 'Europe/Berlin', '2026-03-27T12:00:00Z', 4);
+    expect(perDay(fires, 'Europe/Berlin').get('2026-03-29')).to.equal(1);
+    expect(fires.map((f) => formatInZone(f, 'Europe/Berlin'))).to.deep.equal([
+      '2026-03-28T02:30:00+01:00', '2026-03-29T03:30:00+02:00', '2026-03-30T02:30:00+02:00', '2026-03-31T02:30:00+02:00',
+    ]);
+  });
+
+  it('runs once, not twice, on the day 02:00-03:00 repeats', () => {
+    const fires = chain('30 2 * * *', 'Europe/Berlin', '2026-10-23T12:00:00Z', 4);
+    expect(perDay(fires, 'Europe/Berlin').get('2026-10-25')).to.equal(1);
+    expect(fires.map((f) => f.toISOString())).to.deep.equal(['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z', '2026-10-27T01:30:00.000Z']);
+  });
+
+  it('the same holds in America/New_York (02:00 skipped in March, 01:00-02:00 repeated in November)', () => {
+    expect(perDay(chain('30 2 * * *', 'America/New_York', '2026-03-07T12:00:00Z', 3), 'America/New_York').get('2026-03-08')).to.equal(1);
+    const nov = chain('30 1 * * *', 'America/New_York', '2026-10-31T12:00:00Z', 3);
+    expect(perDay(nov, 'America/New_York').get('2026-11-01')).to.equal(1);
+  });
+});
