@@ -50,6 +50,49 @@ describe('flows-api: protection flows', () => {
       expect(res.body.status.next_execution_time).to.equal(null);
     });
 
+    it('bounds destination_config: 64 keys of <= 128 characters, strings <= 4096, JSON <= 16 KiB, depth <= 8 (400, nothing written), on create and update', async () => {
+      const vm = await makeVm(hub);
+      const repl = (config: unknown) => ({ name: unique('repl cfg'), flow_type: 'replication', target_type: 'vm', target_id: vm, destination_type: 'vmware', destination_config: config });
+      /** `leaf` wrapped in objects until the whole value is `depth` containers deep. */
+      const nested = (depth: number, leaf: unknown = 'x'): unknown => {
+        let v: unknown = leaf;
+        for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { k: v };
+        return v;
+      };
+      const ok = { datastore: 'ds1', note: 'n'.repeat(4096), port: 902, ratio: 0.5, thin: true, folder: null, tags: ['a', 1, false, null], deep: nested(7) };
+      const made = await hub.admin.post(P, repl(ok));
+      expect(made.status, JSON.stringify(made.body)).to.equal(201);
+      expect(made.body.destination_config).to.deep.equal(ok);
+      expect((await hub.admin.get(`${P}/${made.body.id}`)).body.destination_config).to.deep.equal(ok);
+
+      const before = await hub.db.db('protection_flows').count({ n: '*' }).first();
+      const DEEP = '<100000 nested arrays>';
+      const bad: Record<string, unknown> = {
+        'a key of 129 characters': { ['k'.repeat(129)]: 1 },
+        '65 keys': Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])),
+        'a string of 4097 characters': { note: 'n'.repeat(4097) },
+        'a nested string of 4097 characters': { list: [{ note: 'n'.repeat(4097) }] },
+        'depth 9': { deep: nested(8) },
+        'depth 40 (deeper than MariaDB JSON allows)': { deep: nested(39) },
+        'depth 100000': { deep: DEEP },
+        'more than 16 KiB of JSON': { a: 'a'.repeat(4000), b: 'b'.repeat(4000), c: 'c'.repeat(4000), d: 'd'.repeat(4000), e: 'e'.repeat(500) },
+        'not an object': ['ds1'],
+      };
+      // Too deep for JSON.stringify here: the client sends that one as text.
+      const text = (body: unknown) => JSON.stringify(body).replace(JSON.stringify(DEEP), `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+      for (const [what, config] of Object.entries(bad)) {
+        const res = await hub.admin.post(P, text(repl(config)));
+        expect(res.status, what).to.equal(400);
+        const fields = (res.body.error.details as { field: string }[]).map((d) => d.field);
+        expect(fields.length, what).to.be.greaterThan(0);
+        for (const f of fields) expect(f, what).to.match(/^body\.destination_config(\.|$)/);
+        const upd = await hub.admin.put(`${P}/${made.body.id}`, text({ destination_config: config }));
+        expect(upd.status, `update: ${what}`).to.equal(400);
+      }
+      expect(await hub.db.db('protection_flows').count({ n: '*' }).first()).to.deep.equal(before);
+      expect((await hub.admin.get(`${P}/${made.body.id}`)).body.destination_config).to.deep.equal(ok);
+    });
+
     it('rejects a backup flow without repository_id and a replication flow without destination_type (400 naming the field)', async () => {
       const vm = await makeVm(hub);
       const a = await hub.admin.post(P, { name: unique('x'), flow_type: 'backup', target_type: 'vm', target_id: vm });

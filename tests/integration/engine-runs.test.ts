@@ -45,7 +45,7 @@ describe('engine: manual runs, fan-out, concurrency and statistics', function ()
     expect(done.vms.every((v: { status: string; attempts: number }) => v.status === 'success' && v.attempts === 1)).to.equal(true);
     const f = (await hub.admin.get(`${P}/${flow.id}`)).body;
     expect(f.status).to.include({ last_execution_id: exec.id, last_execution_status: 'success', total_executions: 1, successful_executions: 1, failed_executions: 0 });
-    const logs = (await hub.admin.get(`${P}/${flow.id}/executions/${exec.id}/logs`)).body.logs;
+    const logs = await hub.logsUntil(flow.id, exec.id, 'finish');
     const steps = logs.map((l: { step: string }) => l.step);
     expect(steps).to.include.members(['fan-out', 'vm-start', 'vm-result', 'finish']);
     expect(logs.filter((l: { step: string }) => l.step === 'vm-result')).to.have.length(3);
@@ -93,7 +93,7 @@ describe('engine: manual runs, fan-out, concurrency and statistics', function ()
     expect(reasons[missing]).to.match(/missing/);
     expect(reasons[disabled]).to.match(/disabled in group/);
     expect(reasons[orphan]).to.match(/vCenter is unknown/);
-    const logs = (await hub.admin.get(`${P}/${flow.id}/executions/${exec.id}/logs?level=warn`)).body.logs;
+    const logs = await hub.logsUntil(flow.id, exec.id, 'fan-out', '?level=warn');
     expect(logs.filter((l: { message: string }) => /^Skipped/.test(l.message))).to.have.length(3);
   });
 

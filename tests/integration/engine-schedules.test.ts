@@ -72,6 +72,7 @@ describe('engine: schedules fire exactly once', function () {
     const skipped = await hub.db.db('schedule_executions').where({ flow_id: flow.id, status: 'skipped' });
     expect(skipped.length).to.be.at.least(2);
     expect(skipped[0].reason).to.match(/is still (running|pending)/);
+    await hub.orchestrator.engine.log.flush();
     const logs = await hub.db.db('job_logs').where({ flow_id: flow.id, step: 'schedule', level: 'warn' });
     expect(logs.length).to.equal(skipped.length);
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { migrateLatest, migrateRollbackAll, isCheckViolation, isReferenced, type Db } from '@vaultflow/db';
+import { migrateLatest, migrateRollbackAll, isCheckViolation, isReferenced, translateSqlError, type Db } from '@vaultflow/db';
+import { AppError } from '@vaultflow/errors';
 import { createTestDatabase, MIGRATIONS_DIR, type TestDatabase } from '@vaultflow/testing';
 
 async function tables(db: Db): Promise<string[]> {
@@ -94,6 +95,41 @@ describe('migrations', () => {
       await t.db('replication_schedules').where({ id: scheduleId }).delete();
       const row = await t.db('protection_flows').where({ id: f.id }).first();
       expect(row.schedule_id).to.equal(null);
+    });
+
+    it('become client errors with generic messages: the kind of rule, not the server text (which names the database)', async () => {
+      const failure = async (write: () => Promise<unknown>): Promise<{ sqlMessage: string }> => {
+        try {
+          await write();
+        } catch (e) {
+          return e as { sqlMessage: string };
+        }
+        throw new Error('the write was expected to fail');
+      };
+      const taken = flow({ repository_id: repoId });
+      await t.db('protection_flows').insert(taken);
+      const cases = [
+        { err: await failure(() => t.db('protection_flows').insert(flow({ repository_id: null }))), status: 422, code: 'CONSTRAINT_VIOLATED', says: /check constraint/ },
+        { err: await failure(() => t.db('protection_flows').insert(flow({ repository_id: 999_999 }))), status: 422, code: 'REFERENCE_NOT_FOUND', says: /referenced object .* does not exist/ },
+        { err: await failure(() => t.db('backup_repositories').where({ id: repoId }).delete()), status: 409, code: 'FLOW_IN_USE', says: /still referenced/ },
+        { err: await failure(() => t.db('protection_flows').insert(flow({ repository_id: repoId, name: taken.name }))), status: 409, code: 'FLOW_DUPLICATE', says: /same unique value/ },
+        { err: await failure(() => t.db('protection_flows').insert(flow({ repository_id: repoId, name: 'n'.repeat(300) }))), status: 422, code: 'INVALID_VALUE', says: /too long/ },
+        { err: await failure(() => t.db('protection_flows').insert(flow({ repository_id: repoId, target_id: null }))), status: 422, code: 'INVALID_VALUE', says: /missing/ },
+      ];
+      for (const c of cases) {
+        const out = translateSqlError(c.err, 'flow');
+        expect(out, c.code).to.be.instanceOf(AppError);
+        const app = out as AppError;
+        expect([app.status, app.code], c.err.sqlMessage).to.deep.equal([c.status, c.code]);
+        expect(app.message, c.code).to.match(c.says);
+        for (const leak of [t.name, c.err.sqlMessage, '`', 'protection_flows', 'CONSTRAINT']) expect(app.message, c.code).to.not.include(leak);
+        expect(JSON.stringify(app.details)).to.not.include(t.name);
+        // the server's own words stay with the error, for the hub log
+        expect((app.cause as { sqlMessage?: string } | undefined)?.sqlMessage, c.code).to.equal(c.err.sqlMessage);
+      }
+      expect(cases[0]!.err.sqlMessage).to.include(t.name);
+      const other = new Error('not from the database');
+      expect(translateSqlError(other, 'flow')).to.equal(other);
     });
 
     it('allows one execution per (flow, scheduled_for) and any number of manual ones', async () => {

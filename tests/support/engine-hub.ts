@@ -10,6 +10,8 @@ export interface EngineHub extends TestHub {
   /** Polls GET .../executions/{id} until its status is final; returns the detail. */
   waitForExecution(flowId: string, executionId: string, timeoutMs?: number): Promise<any>;
   startOrchestrator(): Promise<Orchestrator>;
+  /** Job log lines of an execution, once `step` appears (logs are written in small batches). */
+  logsUntil(flowId: string, executionId: string, step: string, query?: string): Promise<any[]>;
   stopAll(): Promise<void>;
 }
 
@@ -38,6 +40,13 @@ export async function startEngineHub(p: Omit<TestProcessorOptions, 'db' | 'redis
         if (FINAL.includes(r.body?.status)) return r.body;
         if (Date.now() > end) throw new Error(`execution ${executionId} still ${r.body?.status} after ${timeoutMs} ms: ${JSON.stringify(r.body?.progress)}`);
         await new Promise((res) => setTimeout(res, 100));
+      }
+    },
+    async logsUntil(flowId: string, executionId: string, step: string, query = '') {
+      for (let i = 0; ; i++) {
+        const logs = (await hub.admin.get(`/api/v1/protection-flows/${flowId}/executions/${executionId}/logs${query}`)).body.logs;
+        if (logs.some((l: { step: string }) => l.step === step) || i > 40) return logs;
+        await new Promise((res) => setTimeout(res, 50));
       }
     },
     async stopAll() {

@@ -73,6 +73,7 @@ export async function startTestProcessor(o: TestProcessorOptions) {
     workerId,
     async close() {
       await worker.close();
+      await engine.log.flush();
       await queue.close();
       connection.disconnect();
     },

@@ -31,13 +31,31 @@ export function isCheckViolation(err: unknown): boolean {
 }
 
 /**
+ * What the server log needs to know about a database error: the error's number, code, SQL state
+ * and the server's own message (which names the database, tables and constraints). Never sent to
+ * clients. Undefined for errors that are not from the database.
+ */
+export function sqlErrorDetail(err: unknown): { errno: number; code?: string; sqlState?: string; sqlMessage?: string } | undefined {
+  const e = err as SqlError & { sqlState?: string };
+  if (typeof e?.errno !== 'number') return undefined;
+  return { errno: e.errno, code: e.code, sqlState: e.sqlState, sqlMessage: e.sqlMessage };
+}
+
+/**
  * Turns the constraint errors a user can cause into AppErrors; anything else is returned as is.
  * Services still check first and give precise messages: this is the safety net for races.
+ * The message says which kind of rule was broken, never the server's text (it names the database
+ * and its tables); that text travels as the AppError's `cause` (sqlErrorDetail) for the log.
  */
 export function translateSqlError(err: unknown, entity: string): unknown {
-  const e = err as SqlError;
   if (err instanceof AppError) return err;
-  switch (e?.errno) {
+  const translated = appErrorFor(err, entity);
+  if (translated) translated.cause = sqlErrorDetail(err);
+  return translated ?? err;
+}
+
+function appErrorFor(err: unknown, entity: string): AppError | undefined {
+  switch ((err as SqlError)?.errno) {
     case ER_DUP_ENTRY:
       return conflict(`${entity.toUpperCase()}_DUPLICATE`, `A ${entity} with the same unique value already exists`);
     case ER_ROW_IS_REFERENCED:
@@ -45,11 +63,12 @@ export function translateSqlError(err: unknown, entity: string): unknown {
     case ER_NO_REFERENCED_ROW:
       return unprocessable('REFERENCE_NOT_FOUND', `A referenced object of this ${entity} does not exist`);
     case ER_CHECK_CONSTRAINT_VIOLATED:
-      return unprocessable('CONSTRAINT_VIOLATED', `The ${entity} breaks a rule of the database: ${e.sqlMessage ?? ''}`);
+      return unprocessable('CONSTRAINT_VIOLATED', `The ${entity} breaks a consistency rule (a check constraint) of the database; nothing was saved`);
     case ER_DATA_TOO_LONG:
+      return unprocessable('INVALID_VALUE', `A value of this ${entity} is too long for the database; nothing was saved`);
     case ER_BAD_NULL:
-      return unprocessable('INVALID_VALUE', `A value of this ${entity} is not accepted: ${e.sqlMessage ?? ''}`);
+      return unprocessable('INVALID_VALUE', `A value this ${entity} requires is missing (null); nothing was saved`);
     default:
-      return err;
+      return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cronProblem, isValidTimeZone, nextFires, formatInZone } from './cron.js';
+import { canonicalTimeZone, cronProblem, isValidTimeZone, nextFires, formatInZone } from './cron.js';
 
 describe('domain/cron', () => {
   it('accepts 5- and 6-field expressions and rejects other field counts', () => {
@@ -21,6 +21,17 @@ describe('domain/cron', () => {
     expect(isValidTimeZone('America/Argentina/Buenos_Aires')).to.equal(true);
     expect(isValidTimeZone('Mars/Olympus')).to.equal(false);
     expect(isValidTimeZone("UTC'; DROP TABLE x")).to.equal(false);
+  });
+
+  it('names a zone canonically, whatever case it was typed in, and refuses what is not a zone', () => {
+    expect(canonicalTimeZone('europe/berlin')).to.equal('Europe/Berlin');
+    expect(canonicalTimeZone('EUROPE/BERLIN')).to.equal('Europe/Berlin');
+    expect(canonicalTimeZone('Europe/Berlin')).to.equal('Europe/Berlin');
+    expect(canonicalTimeZone('america/argentina/buenos_aires')).to.match(/^America\/(Argentina\/)?Buenos_Aires$/);
+    expect(canonicalTimeZone('utc')).to.equal('UTC');
+    expect(canonicalTimeZone('Etc/UTC')).to.equal('UTC');
+    expect(canonicalTimeZone('Mars/Olympus')).to.equal(undefined);
+    expect(canonicalTimeZone("UTC'; DROP TABLE x")).to.equal(undefined);
   });
 
   it('lists fires in the schedule zone, across a DST change', () => {

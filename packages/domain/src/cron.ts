@@ -31,6 +31,16 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+/**
+ * The canonical name of `tz` as the runtime's IANA database resolves it: case is fixed and
+ * links follow ICU (`europe/berlin` -> `Europe/Berlin`, `Etc/UTC` -> `UTC`), so one zone is stored
+ * under one name. Returns undefined when `tz` is not a time zone (see isValidTimeZone).
+ */
+export function canonicalTimeZone(tz: string): string | undefined {
+  if (!isValidTimeZone(tz)) return undefined;
+  return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+}
+
 /** The next `count` fire times strictly after `after`, in UTC instants. */
 export function nextFires(expr: string, timezone: string, count: number, after: Date = new Date()): Date[] {
   const it = CronExpressionParser.parse(expr, { currentDate: after, tz: timezone });

@@ -57,11 +57,11 @@ export class VmJobRunner {
 
   async run(payload: BackupVmPayload, opts: RunOptions, work: VmWork): Promise<RunOutcome> {
     const ids = { flow_id: payload.flow_id, execution_id: payload.execution_id, job_id: `vm-${payload.execution_id}-${payload.vm_context_id}` };
-    if (await this.stores.executions.shouldStop(payload.execution_id)) {
+    if (!(await this.stores.vmRuns.start(payload.vm_run_id, opts.workerId))) {
+      if (!(await this.stores.executions.shouldStop(payload.execution_id))) return { state: 'dropped', reason: 'VM row is final or not released' };
       const rec = await this.recorder.record(payload.vm_run_id, { status: 'cancelled', bytes_transferred: 0, error_message: 'cancelled before it started' });
       return { state: 'dropped', reason: rec.recorded ? 'execution cancelled' : 'execution final' };
     }
-    if (!(await this.stores.vmRuns.start(payload.vm_run_id, opts.workerId))) return { state: 'dropped', reason: 'VM row is final or not released' };
     await this.log.info(ids, 'vm-start', `Worker ${opts.workerId} started the VM (attempt ${opts.attempt} of ${opts.maxAttempts})`);
 
     const abort = new AbortController();

@@ -2,11 +2,22 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DESTINATION_TYPES, EXECUTION_STATUSES, EXECUTION_TYPES, FLOW_LAST_STATUSES, FLOW_TYPES, TARGET_TYPES } from '@vaultflow/domain';
 import { Description, Id, IdParams, IntId, Name, Nullable, StringEnum, Timestamp, listQuery, named } from './common.js';
 import { endpoint } from './endpoint.js';
+import { JSON_LIMITS_KEYWORD, type JsonLimits } from './json-limits.js';
 
 const FlowType = StringEnum(FLOW_TYPES);
 const TargetType = StringEnum(TARGET_TYPES);
 const DestinationType = StringEnum(DESTINATION_TYPES);
-const DestinationConfig = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), { maxProperties: 64 });
+/** Free-form settings of a replication target, bounded as a whole (see JsonLimits). */
+const DestinationConfig = Type.Record(
+  Type.String({ maxLength: 128 }),
+  Type.Union([Type.String({ maxLength: 4096 }), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())]),
+  {
+    maxProperties: 64,
+    propertyNames: { maxLength: 128 },
+    [JSON_LIMITS_KEYWORD]: { maxDepth: 8, maxBytes: 16 * 1024, maxStringLength: 4096 } satisfies JsonLimits,
+    description: 'settings of the replication target: at most 64 keys of up to 128 characters; values are strings (up to 4096 characters), numbers, booleans, null, or objects and arrays; at most 8 levels deep and 16 KiB as JSON',
+  },
+);
 
 const flowFields = {
   name: Name,

@@ -1,6 +1,7 @@
 export * from './common.js';
 export * from './endpoint.js';
 export * from './validator.js';
+export * from './json-limits.js';
 export * from './openapi.js';
 export * from './flows.js';
 export * from './schedules.js';

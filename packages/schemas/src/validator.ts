@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
+import { addJsonLimitsKeyword } from './json-limits.js';
 
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
 
@@ -17,6 +18,7 @@ export type Source = 'body' | 'query' | 'params' | 'response';
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({ allErrors: true, coerceTypes: coerce, useDefaults: coerce, strict: false, removeAdditional: false });
   addFormats(ajv);
+  addJsonLimitsKeyword(ajv);
   return ajv;
 }
 

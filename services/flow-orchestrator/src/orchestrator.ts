@@ -120,6 +120,7 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
       stopped = true;
       for (const t of timers) clearInterval(t);
       await worker.close();
+      await engine.log.flush();
       await flowRuns.close();
       await vmBackups.close();
       connection.disconnect();

@@ -8,6 +8,7 @@ import { FlowRunProducer, FlowSchedulers, QUEUES, VmBackupQueue, openQueue, redi
 import { createEngine } from '@vaultflow/engine';
 import { allEndpoints, buildOpenApi } from '@vaultflow/schemas';
 import { SecretBox } from '@vaultflow/security';
+import { QUEUE_BOARD_PATH, createQueueBoard } from './http/bull-board.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { createMetrics } from './http/metrics.js';
 import { Registrar } from './http/registrar.js';
@@ -52,6 +53,7 @@ export interface ApiDeps {
 /** Builds flows-api: every service wired to its stores and queue, and the Express app on top. */
 export function buildApi(deps: ApiDeps) {
   const now = deps.now ?? (() => new Date());
+  const sessionTtlHours = deps.sessionTtlHours ?? 12;
   const stores = createStores(deps.db);
   const flowRunsQueue = openQueue(QUEUES.flowRuns, deps.redis, deps.redisPrefix);
   const vmBackupsQueue = openQueue(QUEUES.vmBackups, deps.redis, deps.redisPrefix);
@@ -69,7 +71,7 @@ export function buildApi(deps: ApiDeps) {
     groups: new GroupService(deps.db, stores),
     inventory: new InventoryService(stores),
     vcenters: new VcenterService(deps.db, stores, new SecretBox(deps.secretKey)),
-    auth: new AuthService(stores, new LoginRateLimiter(deps.redis, deps.redisPrefix), { sessionTtlHours: deps.sessionTtlHours ?? 12, bootstrapToken: deps.bootstrapToken }, now),
+    auth: new AuthService(stores, new LoginRateLimiter(deps.redis, deps.redisPrefix), { sessionTtlHours, bootstrapToken: deps.bootstrapToken }, now),
     users: new UserService(deps.db, stores, now),
   };
   const metrics = createMetrics(stores.flows);
@@ -106,7 +108,7 @@ export function buildApi(deps: ApiDeps) {
     res.json(openapi);
   });
   const r = new Registrar(api, services.auth, { validateResponses: deps.validateResponses });
-  identityRoutes(r, services.auth, services.users);
+  identityRoutes(r, services.auth, services.users, { sessionTtlSeconds: sessionTtlHours * 3600 });
   flowsRoutes(r, services.flows, services.runs, services.checks);
   schedulesRoutes(r, services.schedules);
   groupsRoutes(r, services.groups);
@@ -114,6 +116,7 @@ export function buildApi(deps: ApiDeps) {
   policiesRoutes(r, services.policies);
   inventoryRoutes(r, services.inventory, services.vcenters);
   app.use('/api/v1', api);
+  app.use(QUEUE_BOARD_PATH, createQueueBoard(services.auth, [flowRunsQueue, vmBackupsQueue]));
   app.get('/', (_req, res) => {
     res.json({ name: 'Vaultflow', api: '/api/v1', openapi: '/api/v1/openapi.json', health: '/healthz' });
   });
@@ -127,6 +130,7 @@ export function buildApi(deps: ApiDeps) {
     openapi,
     queues: { flowRuns: flowRunsQueue, vmBackups: vmBackupsQueue } as { flowRuns: Queue; vmBackups: Queue },
     async close() {
+      await engine.log.flush();
       await flowRunsQueue.close();
       await vmBackupsQueue.close();
     },

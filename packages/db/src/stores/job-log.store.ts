@@ -26,6 +26,12 @@ export class JobLogStore {
     await q('job_logs').insert({ ...e, message: e.message.slice(0, 60_000), context: e.context ? JSON.stringify(e.context) : null });
   }
 
+  /** Writes several entries in one statement. */
+  async writeMany(entries: JobLogEntry[], q: Queryable = this.db): Promise<void> {
+    if (!entries.length) return;
+    await q('job_logs').insert(entries.map((e) => ({ level: e.level, step: e.step, flow_id: e.flow_id ?? null, execution_id: e.execution_id ?? null, job_id: e.job_id ?? null, message: e.message.slice(0, 60_000), context: e.context ? JSON.stringify(e.context) : null })));
+  }
+
   async forExecution(executionId: string, page: { limit: number; after_id?: number; level?: LogLevel }): Promise<JobLogRecord[]> {
     const b = this.db('job_logs').where({ execution_id: executionId });
     if (page.after_id) b.where('id', '>', page.after_id);

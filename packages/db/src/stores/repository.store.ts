@@ -109,13 +109,23 @@ export class RepositoryStore {
     return (await q('backup_repositories').where({ name }).modify((b) => (exceptId ? b.whereNot({ id: exceptId }) : b)).first('id')) !== undefined;
   }
 
-  /** Other repositories whose path equals `path` (two repositories must never share a folder). */
-  async withPath(path: string, exceptId?: number, q: Queryable = this.db): Promise<{ id: number; name: string }[]> {
+  /**
+   * The configured path of every repository but `exceptId`. With `lock` (inside a transaction) the
+   * rows and the gaps between them are locked FOR UPDATE, so a concurrent insert waits until this
+   * transaction ends: a path check made under the lock cannot be raced by another repository.
+   */
+  async paths(exceptId?: number, q: Queryable = this.db, lock = false): Promise<{ id: number; name: string; path: string }[]> {
     const rows = (await q('backup_repositories')
-      .whereRaw("JSON_UNQUOTE(JSON_EXTRACT(config, '$.path')) = ?", [path])
       .modify((b) => (exceptId ? b.whereNot({ id: exceptId }) : b))
-      .select('id', 'name')) as { id: number; name: string }[];
-    return rows;
+      .modify((b) => (lock ? b.forUpdate() : b))
+      .select('id', 'name', 'config')) as { id: number; name: string; config: unknown }[];
+    return rows.map((r) => ({ id: num(r.id), name: r.name, path: json<RepositoryConfigRecord>(r.config)?.path ?? '' })).filter((r) => r.path !== '');
+  }
+
+  /** The immutability settings of one repository, locked FOR UPDATE inside `q`; undefined when missing. */
+  async immutabilityForUpdate(id: number, q: Queryable): Promise<{ enabled: boolean; retention_days: number | null } | undefined> {
+    const row = (await q('backup_repositories').where({ id }).forUpdate().first('immutable_enabled', 'immutable_retention_days')) as Record<string, unknown> | undefined;
+    return row ? { enabled: bool(row.immutable_enabled), retention_days: numOrNull(row.immutable_retention_days) } : undefined;
   }
 
   /** Policies whose copy rules send backups to this repository. */

@@ -76,6 +76,11 @@ export class VmRunStore {
     return r ? toRecord(r) : undefined;
   }
 
+  async getMany(ids: number[], q: Queryable = this.db): Promise<VmRunRecord[]> {
+    if (!ids.length) return [];
+    return ((await q('protection_flow_vm_runs').whereIn('id', [...new Set(ids)])) as Record<string, unknown>[]).map(toRecord);
+  }
+
   async byExecutionAndVm(executionId: string, vmId: string, q: Queryable = this.db): Promise<VmRunRecord | undefined> {
     const r = await q('protection_flow_vm_runs').where({ execution_id: executionId, vm_context_id: vmId }).first();
     return r ? toRecord(r) : undefined;
@@ -143,15 +148,18 @@ export class VmRunStore {
   }
 
   /**
-   * A worker takes the row: queued (or running, after a crash) becomes running and attempts grows.
-   * Returns false when the row is final or still waiting: the job must be dropped.
+   * A worker takes the row: queued (or running, after a crash) becomes running and attempts grows,
+   * in one statement that also checks the execution is live and not being cancelled. Returns false
+   * otherwise: the job must not run.
    */
   async start(id: number, workerId: string, q: Queryable = this.db): Promise<boolean> {
-    const n = await q('protection_flow_vm_runs')
-      .where({ id })
-      .whereIn('status', ACTIVE_VM_RUN)
-      .update({ status: 'running', started_at: q.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: q.raw('attempts + 1'), worker_id: workerId });
-    return n > 0;
+    const [res] = (await q.raw(
+      `UPDATE protection_flow_vm_runs r JOIN protection_flow_executions e ON e.id = r.execution_id
+          SET r.status = 'running', r.started_at = COALESCE(r.started_at, CURRENT_TIMESTAMP(3)), r.attempts = r.attempts + 1, r.worker_id = ?
+        WHERE r.id = ? AND r.status IN ('queued', 'running') AND e.status IN ('pending', 'running') AND e.cancel_requested_at IS NULL`,
+      [workerId, id],
+    )) as [{ affectedRows: number }];
+    return res.affectedRows > 0;
   }
 
   async progress(id: number, p: { phase?: string; bytes_done: number; bytes_total: number }, q: Queryable = this.db): Promise<void> {

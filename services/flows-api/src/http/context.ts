@@ -13,6 +13,8 @@ export interface Ctx<E extends Endpoint> {
   actor: Actor;
   requestId: string;
   ip: string;
+  /** The request came over HTTPS (directly or through a trusted proxy): cookies get `Secure`. */
+  secure: boolean;
   /** The presented bearer token (needed by logout). */
   token: string | undefined;
   /** actor + request id, as services take it. */

@@ -21,6 +21,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const rid = String(res.getHeader('x-request-id') ?? '');
     if (err instanceof AppError) {
       if (err.status >= 500) logger.warn({ err, requestId: rid }, err.message);
+      // e.g. a database constraint caught by the safety net: the client gets the generic message,
+      // the log keeps what the server said
+      else if (err.cause !== undefined) logger.warn({ requestId: rid, code: err.code, cause: err.cause }, err.message);
       if (err.retryAfter) res.setHeader('Retry-After', String(err.retryAfter));
       res.status(err.status).json(body(err.code, err.message, rid, err.details));
       return;

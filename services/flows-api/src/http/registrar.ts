@@ -86,6 +86,7 @@ export class Registrar {
         actor: actor ?? anon,
         requestId: id,
         ip: req.ip ?? '',
+        secure: req.secure,
         token,
         op: { actor: actor ?? anon, requestId: id },
       } as Ctx<E>;

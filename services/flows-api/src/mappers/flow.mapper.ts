@@ -28,7 +28,7 @@ export function toFlowResponse(f: FlowRecord): FlowResponse {
     policy_id: f.policy_id,
     policy_name: f.policy_name,
     destination_type: f.destination_type,
-    destination_config: f.destination_config,
+    destination_config: f.destination_config as FlowResponse['destination_config'],
     schedule_id: f.schedule_id,
     schedule_name: f.schedule_name,
     schedule_cron: f.schedule_cron,

@@ -1,11 +1,22 @@
 import { authEndpoints, tokenEndpoints, userEndpoints } from '@vaultflow/schemas';
 import type { Registrar } from '../http/registrar.js';
+import { clearedSessionCookie, sessionCookie } from '../http/session-cookie.js';
 import type { AuthService } from '../services/auth.service.js';
 import type { UserService } from '../services/user.service.js';
 
-export function identityRoutes(r: Registrar, auth: AuthService, users: UserService): void {
-  r.handle(authEndpoints.login, async (c) => ({ body: await auth.login(c.body.username, c.body.password, c.ip, c.requestId) }));
-  r.handle(authEndpoints.logout, async (c) => (await auth.logout(c.token, c.op), { status: 204 }));
+/**
+ * Login answers the session token in JSON (the GUI sends it as a bearer token) and also sets it as an
+ * HttpOnly cookie that only /admin/queues accepts; logout clears that cookie.
+ */
+export function identityRoutes(r: Registrar, auth: AuthService, users: UserService, opts: { sessionTtlSeconds: number }): void {
+  r.handle(authEndpoints.login, async (c) => {
+    const session = await auth.login(c.body.username, c.body.password, c.ip, c.requestId);
+    return { body: session, headers: { 'Set-Cookie': sessionCookie(session.token, opts.sessionTtlSeconds, c.secure) } };
+  });
+  r.handle(authEndpoints.logout, async (c) => {
+    await auth.logout(c.token, c.op);
+    return { status: 204, headers: { 'Set-Cookie': clearedSessionCookie(c.secure) } };
+  });
   r.handle(authEndpoints.me, async (c) => ({ body: await auth.me(c.actor) }));
   const u = userEndpoints;
   r.handle(u.list, async (c) => ({ body: await users.list(c.query) }));

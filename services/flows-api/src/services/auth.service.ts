@@ -35,14 +35,15 @@ export class AuthService {
   }
 
   async login(username: string, password: string, address: string, requestId: string): Promise<LoginResponse> {
-    await this.limiter.hit(address, username);
+    // 429 before any password is checked when this address or user failed too often recently.
+    await this.limiter.admit(address, username);
     const user = await this.stores.users.byUsername(username);
     const ok = user ? await verifyPassword(password, user.password_hash) : (await verifyPassword(password, await this.dummyHash), false);
     if (!user || !ok || !user.enabled) {
       await this.stores.audit.record({ actor: username.slice(0, 255), action: 'auth.login_failed', entity_type: 'user', entity_id: user?.id ?? null, details: { address }, request_id: requestId });
       throw new AppError('unauthenticated', 'INVALID_CREDENTIALS', 'Wrong username or password, or the user is disabled');
     }
-    await this.limiter.reset(address, username);
+    await this.limiter.succeeded(address, username);
     const token = generateToken();
     const now = this.now();
     const expires = new Date(now.getTime() + this.opts.sessionTtlHours * 3600_000);

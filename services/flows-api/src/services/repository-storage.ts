@@ -38,6 +38,15 @@ async function resolvedPath(p: string): Promise<string> {
   }
 }
 
+/** How folder `a` relates to folder `b` (both absolute and normalised), or undefined when apart. */
+export function nesting(a: string, b: string): 'same' | 'inside' | 'contains' | undefined {
+  const slash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
+  if (slash(a) === slash(b)) return 'same';
+  if (slash(a).startsWith(slash(b))) return 'inside';
+  if (slash(b).startsWith(slash(a))) return 'contains';
+  return undefined;
+}
+
 /**
  * The file-system side of local, NFS and CIFS repositories: a path is accepted when it is allowed,
  * (for nfs/cifs) mounted with the right file system, and writable; capacity comes from statfs.
@@ -51,6 +60,11 @@ export class RepositoryStorage {
     if (FORBIDDEN.includes(n) || UNDER_FORBIDDEN.some((f) => `${n}/`.startsWith(f))) {
       throw unprocessable('REPOSITORY_PATH_NOT_ALLOWED', `${n} is a system folder and cannot hold a repository`, [{ field, message: 'is a system folder' }]);
     }
+  }
+
+  /** `p` as the file system names it: normalised, symbolic links of its deepest existing ancestor followed. */
+  async resolve(p: string): Promise<string> {
+    return resolvedPath(p);
   }
 
   /** assertAllowed for `p` as written and for the folder it really names once symbolic links are followed. */

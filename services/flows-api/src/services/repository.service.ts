@@ -1,9 +1,9 @@
-import type { Db, RepositoryWrite, Stores } from '@vaultflow/db';
+import type { Db, RepositoryWrite, Stores, Tx } from '@vaultflow/db';
 import type { Operation } from '@vaultflow/domain';
 import { AppError, badRequest, conflict, notFound } from '@vaultflow/errors';
 import type { CreateRepositoryRequest, RepositoryListQuery, RepositoryResponse, RepositoryStorageResponse, UpdateRepositoryRequest } from '@vaultflow/schemas';
 import { toRepositoryResponse } from '../mappers/resources.mapper.js';
-import type { RepositoryStorage } from './repository-storage.js';
+import { nesting, type RepositoryStorage } from './repository-storage.js';
 import { writeTx } from './write-tx.js';
 
 function immutability(i: CreateRepositoryRequest['immutable']): Pick<RepositoryWrite, 'immutable_enabled' | 'immutable_retention_days'> | undefined {
@@ -15,6 +15,22 @@ function immutability(i: CreateRepositoryRequest['immutable']): Pick<RepositoryW
 /** The path as stored and compared: without trailing slashes, so /data/repo/ and /data/repo are one folder. */
 function withCanonicalPath<C extends { path: string }>(config: C): C {
   return { ...config, path: config.path.replace(/(?<=.)\/+$/, '') };
+}
+
+type Immutability = NonNullable<ReturnType<typeof immutability>>;
+
+/**
+ * Immutability only ever gets stronger: an immutable repository may not be switched off nor have
+ * its retention lowered (a longer retention is fine). Throws 409 REPOSITORY_IMMUTABLE.
+ */
+function assertKeepsImmutability(name: string, current: { enabled: boolean; retention_days: number | null }, next: Immutability): void {
+  if (!current.enabled) return;
+  if (!next.immutable_enabled) {
+    throw conflict('REPOSITORY_IMMUTABLE', `Repository "${name}" is immutable: immutability cannot be switched off`, [{ field: 'body.immutable.enabled', message: 'cannot be set to false on an immutable repository' }]);
+  }
+  if (current.retention_days !== null && (next.immutable_retention_days ?? 0) < current.retention_days) {
+    throw conflict('REPOSITORY_IMMUTABLE', `Repository "${name}" is immutable for ${current.retention_days} days: the retention can be raised, not lowered`, [{ field: 'body.immutable.retention_days', message: `cannot be lower than ${current.retention_days}` }]);
+  }
 }
 
 /** Capacity is recorded in a TIMESTAMP column (whole seconds): answer the instant as it is stored. */
@@ -49,6 +65,7 @@ export class RepositoryService {
     await this.storage.prepare(input.config.path, input.repository_type);
     const cap = await this.storage.capacity(input.config.path);
     const id = await writeTx(this.db, 'repository', async (trx) => {
+      await this.assertPathFree(input.config.path, undefined, trx);
       const newId = await this.stores.repositories.insert(
         { name: input.name, description: input.description ?? null, repository_type: input.repository_type, config: input.config, enabled: input.enabled ?? true, ...imm, created_by: op.actor.username },
         trx,
@@ -62,6 +79,8 @@ export class RepositoryService {
 
   async update(id: number, input: UpdateRepositoryRequest, op: Operation): Promise<RepositoryResponse> {
     const current = await this.require(id);
+    const imm = immutability(input.immutable);
+    if (imm) assertKeepsImmutability(current.name, { enabled: current.immutable_enabled, retention_days: current.immutable_retention_days }, imm);
     const w: RepositoryWrite = {};
     if (input.name !== undefined) {
       if (input.name !== current.name && (await this.stores.repositories.nameTaken(input.name, id))) throw this.nameTaken(input.name);
@@ -69,7 +88,7 @@ export class RepositoryService {
     }
     if (input.description !== undefined) w.description = input.description;
     if (input.enabled !== undefined) w.enabled = input.enabled;
-    Object.assign(w, immutability(input.immutable) ?? {});
+    Object.assign(w, imm ?? {});
     const type = input.repository_type ?? current.repository_type;
     if (input.config) input = { ...input, config: withCanonicalPath(input.config) };
     const config = input.config ?? current.config;
@@ -84,6 +103,11 @@ export class RepositoryService {
     if (input.config) w.config = input.config;
     if (input.repository_type) w.repository_type = input.repository_type;
     await writeTx(this.db, 'repository', async (trx) => {
+      // Checked again under row locks: a concurrent update or create cannot slip in between.
+      const locked = await this.stores.repositories.immutabilityForUpdate(id, trx);
+      if (!locked) throw this.notFound(id);
+      if (imm) assertKeepsImmutability(current.name, locked, imm);
+      if (moved) await this.assertPathFree(config.path, id, trx);
       await this.stores.repositories.update(id, w, trx);
       await this.stores.audit.record({ actor: op.actor.username, action: 'repository.update', entity_type: 'repository', entity_id: id, details: { fields: Object.keys(input) }, request_id: op.requestId }, trx);
     }, () => this.nameTaken(input.name ?? ''));
@@ -126,15 +150,35 @@ export class RepositoryService {
     };
   }
 
-  private async assertPathFree(path: string, exceptId?: number): Promise<void> {
-    const clash = await this.stores.repositories.withPath(path, exceptId);
-    if (clash.length) throw conflict('REPOSITORY_PATH_TAKEN', `Repository "${clash[0]!.name}" already uses ${path}`, [{ field: 'body.config.path', message: 'is used by another repository' }]);
+  /**
+   * Two repositories never share a folder, nor does one live inside another's: compared as written
+   * (normalised) and with symbolic links followed. Inside `trx` the paths are read under lock.
+   */
+  private async assertPathFree(p: string, exceptId?: number, trx?: Tx): Promise<void> {
+    const others = await this.stores.repositories.paths(exceptId, trx ?? this.db, trx !== undefined);
+    if (!others.length) return;
+    const mine = [p, await this.storage.resolve(p)];
+    for (const other of others) {
+      const theirs = [other.path, await this.storage.resolve(other.path)];
+      for (const a of mine) {
+        for (const b of theirs) {
+          const how = nesting(a, b);
+          if (how === 'same') throw conflict('REPOSITORY_PATH_TAKEN', `Repository "${other.name}" already uses ${p}`, [{ field: 'body.config.path', message: 'is used by another repository' }]);
+          if (how === 'inside') throw conflict('REPOSITORY_PATH_TAKEN', `${p} is inside ${other.path}, the folder of repository "${other.name}"`, [{ field: 'body.config.path', message: 'is inside the folder of another repository' }]);
+          if (how === 'contains') throw conflict('REPOSITORY_PATH_TAKEN', `${p} contains ${other.path}, the folder of repository "${other.name}"`, [{ field: 'body.config.path', message: 'contains the folder of another repository' }]);
+        }
+      }
+    }
   }
 
   private async require(id: number) {
     const r = await this.stores.repositories.get(id);
-    if (!r) throw notFound('REPOSITORY_NOT_FOUND', `Repository ${id} does not exist`);
+    if (!r) throw this.notFound(id);
     return r;
+  }
+
+  private notFound(id: number) {
+    return notFound('REPOSITORY_NOT_FOUND', `Repository ${id} does not exist`);
   }
 
   private nameTaken(name: string) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, ScheduleWrite, Stores } from '@vaultflow/db';
-import { cronProblem, formatInZone, isValidTimeZone, nextFire, nextFires, type Operation } from '@vaultflow/domain';
+import { canonicalTimeZone, cronProblem, formatInZone, nextFire, nextFires, type Operation } from '@vaultflow/domain';
 import { badRequest, conflict, notFound, type ErrorDetail } from '@vaultflow/errors';
 import type { CreateScheduleRequest, ScheduleListQuery, ScheduleResponse, SchedulePreviewResponse, UpdateScheduleRequest } from '@vaultflow/schemas';
 import { toScheduleExecution, toScheduleResponse } from '../mappers/resources.mapper.js';
@@ -30,8 +30,7 @@ export class ScheduleService {
   }
 
   async create(input: CreateScheduleRequest, op: Operation): Promise<ScheduleResponse> {
-    const tz = input.timezone ?? 'UTC';
-    this.assertValid(input.cron_expression, tz);
+    const tz = this.assertValid(input.cron_expression, input.timezone ?? 'UTC');
     const id = randomUUID();
     await writeTx(this.db, 'schedule', async (trx) => {
       if (await this.stores.schedules.nameTaken(input.name, undefined, trx)) throw this.nameTaken(input.name);
@@ -45,9 +44,10 @@ export class ScheduleService {
     const affected = await writeTx(this.db, 'schedule', async (trx) => {
       const current = await this.stores.schedules.get(id, trx);
       if (!current) throw this.notFound(id);
-      this.assertValid(input.cron_expression ?? current.cron_expression, input.timezone ?? current.timezone);
+      const tz = this.assertValid(input.cron_expression ?? current.cron_expression, input.timezone ?? current.timezone);
       if (input.name !== undefined && input.name !== current.name && (await this.stores.schedules.nameTaken(input.name, id, trx))) throw this.nameTaken(input.name);
       const w: ScheduleWrite = { ...input };
+      if (w.timezone !== undefined) w.timezone = tz;
       if (w.cron_expression) w.cron_expression = w.cron_expression.trim();
       await this.stores.schedules.update(id, w, trx);
       await this.stores.audit.record({ actor: op.actor.username, action: 'schedule.update', entity_type: 'schedule', entity_id: id, details: { fields: Object.keys(input) }, request_id: op.requestId }, trx);
@@ -86,13 +86,15 @@ export class ScheduleService {
     return { executions: rows.map(toScheduleExecution), total };
   }
 
-  private assertValid(cron: string, tz: string): void {
+  /** Throws 400 naming each bad field; returns the zone under its canonical IANA name (as stored). */
+  private assertValid(cron: string, tz: string): string {
     const details: ErrorDetail[] = [];
-    const zoneOk = isValidTimeZone(tz);
-    if (!zoneOk) details.push({ field: 'body.timezone', message: `"${tz}" is not an IANA time zone (e.g. UTC, Europe/Berlin)` });
-    const problem = cronProblem(cron, zoneOk ? tz : 'UTC');
+    const zone = canonicalTimeZone(tz);
+    if (!zone) details.push({ field: 'body.timezone', message: `"${tz}" is not an IANA time zone (e.g. UTC, Europe/Berlin)` });
+    const problem = cronProblem(cron, zone ?? 'UTC');
     if (problem) details.push({ field: 'body.cron_expression', message: problem });
-    if (details.length) throw badRequest('VALIDATION_FAILED', `Invalid schedule: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
+    if (details.length || !zone) throw badRequest('VALIDATION_FAILED', `Invalid schedule: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
+    return zone;
   }
 
   private async require(id: string) {
