@@ -29,7 +29,7 @@ export class FireHandler {
       if (!flow) return { outcome: 'inactive', reason: 'the flow does not exist' };
       await this.stores.flows.lockExisting([flowId], trx);
       if (!flow.schedule_id) return { outcome: 'inactive', reason: 'the flow has no schedule' };
-      const schedule = await this.stores.schedules.get(flow.schedule_id, trx);
+      const schedule = await this.stores.schedules.timing(flow.schedule_id, trx);
       if (!flow.enabled || !schedule?.enabled) return { outcome: 'inactive', reason: 'the flow or its schedule is disabled' };
       const existing = await this.stores.executions.forFire(flowId, scheduledFor, trx);
       if (existing) return { outcome: 'run', executionId: existing, created: false };

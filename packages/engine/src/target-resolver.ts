@@ -19,7 +19,7 @@ export class TargetResolver {
     if (flow.flow_type === 'replication') {
       return { rows: [], flowError: `Replication to ${flow.destination_type} is not supported by this version of Vaultflow; only backup flows run` };
     }
-    const repo = flow.repository_id === null ? undefined : await this.stores.repositories.get(flow.repository_id, q);
+    const repo = flow.repository_id === null ? undefined : await this.stores.repositories.state(flow.repository_id, q);
     if (!repo) return { rows: [], flowError: `Repository ${flow.repository_id} does not exist any more` };
     if (!repo.enabled) return { rows: [], flowError: `Repository "${repo.name}" is disabled` };
 

@@ -78,6 +78,12 @@ export class RepositoryStore {
     return row ? toRecord(row) : undefined;
   }
 
+  /** Name and enabled state only (no counts): undefined when the repository does not exist. */
+  async state(id: number, q: Queryable = this.db): Promise<{ id: number; name: string; enabled: boolean } | undefined> {
+    const r = (await q('backup_repositories').where({ id }).first('id', 'name', 'enabled')) as Record<string, unknown> | undefined;
+    return r ? { id: num(r.id), name: String(r.name), enabled: bool(r.enabled) } : undefined;
+  }
+
   async list(f: Page & { repository_type?: RepositoryType; enabled?: boolean; search?: string }): Promise<{ rows: RepositoryRecord[]; total: number }> {
     const base = this.select();
     if (f.repository_type) base.where('r.repository_type', f.repository_type);

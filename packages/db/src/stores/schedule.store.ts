@@ -56,6 +56,12 @@ export class ScheduleStore {
     return row ? toRecord(row) : undefined;
   }
 
+  /** What firing needs (no counts): undefined when the schedule does not exist. */
+  async timing(id: string, q: Queryable = this.db): Promise<{ id: string; enabled: boolean; misfire_grace_seconds: number } | undefined> {
+    const r = (await q('replication_schedules').where({ id }).first('id', 'enabled', 'misfire_grace_seconds')) as Record<string, unknown> | undefined;
+    return r ? { id: String(r.id), enabled: bool(r.enabled), misfire_grace_seconds: num(r.misfire_grace_seconds) } : undefined;
+  }
+
   async list(f: Page & { enabled?: boolean; search?: string }): Promise<{ rows: ScheduleRecord[]; total: number }> {
     const base = this.select();
     if (f.enabled !== undefined) base.where('s.enabled', f.enabled);
@@ -88,6 +94,12 @@ export class ScheduleStore {
   /** How one fire of a flow was recorded, if it was. */
   async fireRecord(flowId: string, scheduledFor: Date, q: Queryable = this.db): Promise<ScheduleExecutionRecord | undefined> {
     return (await q('schedule_executions').where({ flow_id: flowId, scheduled_for: scheduledFor }).first()) as ScheduleExecutionRecord | undefined;
+  }
+
+  /** The newest fire recorded for every flow that has one (any status). */
+  async lastFires(q: Queryable = this.db): Promise<Map<string, Date>> {
+    const rows = (await q('schedule_executions').whereNotNull('flow_id').groupBy('flow_id').select('flow_id').max({ at: 'scheduled_for' })) as { flow_id: string; at: Date }[];
+    return new Map(rows.map((r) => [r.flow_id, r.at]));
   }
 
   /** The newest fire recorded for a flow (any status). */

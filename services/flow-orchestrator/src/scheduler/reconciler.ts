@@ -3,6 +3,7 @@ import type { Stores } from '@vaultflow/db';
 import { nextFires } from '@vaultflow/domain';
 import type { Logger } from '@vaultflow/logging';
 import type { FlowRunPayload, FlowSchedulers } from '@vaultflow/queue';
+import { mapLimit } from './map-limit.js';
 
 /** Places a `flow.run` job for a fire the scheduler did not produce (a misfire within grace). */
 export interface FireQueue {
@@ -20,6 +21,8 @@ export interface ReconcileReport {
 
 /** Fires younger than this are left to the scheduler that is producing them now. */
 const SETTLE_MS = 30_000;
+/** Scheduler and database calls in flight at once. */
+const IN_FLIGHT = 50;
 /** Never look further back for missed fires than this. */
 const MAX_LOOKBACK_MS = 7 * 86400_000;
 
@@ -44,29 +47,26 @@ export class Reconciler {
     const desired = await this.stores.flows.withActiveSchedules();
     const actual = new Map((await this.schedulers.list()).map((s) => [s.flowId, s]));
     const now = this.now().getTime();
-    for (const d of desired) {
+    const wanted = new Set(desired.map((d) => d.id));
+    await mapLimit(desired, IN_FLIGHT, async (d) => {
       const a = actual.get(d.id);
-      actual.delete(d.id);
       let next = a?.next;
       if (!a) r.added++;
       else if (a.pattern !== d.cron || a.tz !== d.timezone) r.updated++;
       else if (!a.next || a.next < now - 5_000) r.rearmed++;
-      else {
-        await this.syncNext(d.id, d.next_execution_time, next);
-        continue;
-      }
+      else return this.syncNext(d.id, d.next_execution_time, next);
       next = (await this.schedulers.upsert(d.id, d.cron, d.timezone))?.getTime();
       await this.syncNext(d.id, d.next_execution_time, next);
-    }
-    for (const orphan of actual.keys()) {
-      await this.schedulers.remove(orphan);
-      r.removed++;
-    }
-    for (const d of desired) {
-      const m = await this.misfires(d);
+    });
+    const orphans = [...actual.keys()].filter((id) => !wanted.has(id));
+    await mapLimit(orphans, IN_FLIGHT, (id) => this.schedulers.remove(id));
+    r.removed = orphans.length;
+    const lastFires = await this.stores.schedules.lastFires();
+    await mapLimit(desired, IN_FLIGHT, async (d) => {
+      const m = await this.misfires(d, lastFires.get(d.id));
       r.misfiresRun += m.run;
       r.misfiresMissed += m.missed;
-    }
+    });
     if (Object.values(r).some((n) => n > 0)) this.logger.info(r, 'reconciler repaired the job schedulers');
     return r;
   }
@@ -77,12 +77,14 @@ export class Reconciler {
   }
 
   /** Fires after the flow's schedule was armed, before now minus a settling time, that left no record. */
-  private async misfires(d: { id: string; schedule_id: string; cron: string; timezone: string; misfire_grace_seconds: number; schedule_armed_at: Date | null; created_at: Date }): Promise<{ run: number; missed: number }> {
+  private async misfires(d: { id: string; schedule_id: string; cron: string; timezone: string; misfire_grace_seconds: number; schedule_armed_at: Date | null; created_at: Date }, lastRecorded: Date | undefined): Promise<{ run: number; missed: number }> {
     const now = this.now().getTime();
-    const lastRecorded = await this.stores.schedules.lastFire(d.id);
     const floor = Math.max(new Date(d.schedule_armed_at ?? d.created_at).getTime(), lastRecorded ? new Date(lastRecorded).getTime() + 1 : 0, now - MAX_LOOKBACK_MS);
     const until = now - SETTLE_MS;
     if (floor >= until) return { run: 0, missed: 0 };
+    // The usual case: the next fire after the last recorded one is still to come. No queries.
+    const first = nextFires(d.cron, d.timezone, 1, new Date(floor - 1))[0];
+    if (!first || first.getTime() > until) return { run: 0, missed: 0 };
     const graceStart = now - d.misfire_grace_seconds * 1000;
     const between = (from: number, to: number, max: number) => (from < to ? nextFires(d.cron, d.timezone, max, new Date(from - 1)).filter((f) => f.getTime() <= to) : []);
     // Within the grace only the newest fire runs (one run makes up for an outage); every other
