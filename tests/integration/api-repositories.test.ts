@@ -198,6 +198,25 @@ describe('flows-api: supporting resources', () => {
       expect(own.status).to.equal(200);
     });
 
+    describe('created at the same time (a hub without repositories)', () => {
+      let fresh: TestHub;
+      before(async () => {
+        fresh = await startHub();
+      });
+      after(async () => fresh?.stop());
+
+      it('distinct paths all succeed (no 500), and of nested paths exactly one wins', async () => {
+        const made = await Promise.all(Array.from({ length: 6 }, (_, i) => fresh.admin.post(R, { name: `parallel ${i}`, repository_type: 'local', config: { path: path.join(fresh.dataDir, randomUUID()) } })));
+        expect(made.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201, 201]);
+        const base = path.join(fresh.dataDir, randomUUID());
+        const chain = [base, path.join(base, 'a'), path.join(base, 'a', 'b')];
+        const raced = await Promise.all(chain.map((p, i) => fresh.admin.post(R, { name: `nested ${i}`, repository_type: 'local', config: { path: p } })));
+        expect(raced.filter((r) => r.status === 201), JSON.stringify(raced.map((r) => r.body))).to.have.length(1);
+        for (const r of raced.filter((x) => x.status !== 201)) expect([r.status, r.body.error.code]).to.deep.equal([409, 'REPOSITORY_PATH_TAKEN']);
+        expect(await fresh.db.db('backup_repositories').count({ n: '*' }).first()).to.deep.equal({ n: 7 });
+      });
+    });
+
     it('needs retention_days for an immutable repository (400) and records it when given', async () => {
       const p = path.join(hub.dataDir, randomUUID());
       const bad = await hub.admin.post(R, { name: unique('imm'), repository_type: 'local', config: { path: p }, immutable: { enabled: true } });

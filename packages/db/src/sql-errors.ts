@@ -12,6 +12,8 @@ const ER_NO_REFERENCED_ROW = 1452;
 const ER_CHECK_CONSTRAINT_VIOLATED = 4025; // MariaDB; mysql2 labels it with a MySQL name
 const ER_DATA_TOO_LONG = 1406;
 const ER_BAD_NULL = 1048;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
 
 export function isDuplicateKey(err: unknown, key?: string): boolean {
   const e = err as SqlError;
@@ -28,6 +30,11 @@ export function isMissingReference(err: unknown): boolean {
 
 export function isCheckViolation(err: unknown): boolean {
   return (err as SqlError)?.errno === ER_CHECK_CONSTRAINT_VIOLATED;
+}
+
+/** True when the database rolled the transaction back to break a deadlock: it may simply be run again. */
+export function isDeadlock(err: unknown): boolean {
+  return (err as SqlError)?.errno === ER_LOCK_DEADLOCK;
 }
 
 /**
@@ -68,6 +75,9 @@ function appErrorFor(err: unknown, entity: string): AppError | undefined {
       return unprocessable('INVALID_VALUE', `A value of this ${entity} is too long for the database; nothing was saved`);
     case ER_BAD_NULL:
       return unprocessable('INVALID_VALUE', `A value this ${entity} requires is missing (null); nothing was saved`);
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+      return conflict('CONCURRENT_CHANGE', `Another change to the same ${entity} data was being saved at the same time; nothing was saved, try again`);
     default:
       return undefined;
   }

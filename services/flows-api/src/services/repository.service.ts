@@ -1,4 +1,4 @@
-import type { Db, RepositoryWrite, Stores, Tx } from '@vaultflow/db';
+import { isDeadlock, type Db, type RepositoryWrite, type Stores, type Tx } from '@vaultflow/db';
 import type { Operation } from '@vaultflow/domain';
 import { AppError, badRequest, conflict, notFound } from '@vaultflow/errors';
 import type { CreateRepositoryRequest, RepositoryListQuery, RepositoryResponse, RepositoryStorageResponse, UpdateRepositoryRequest } from '@vaultflow/schemas';
@@ -64,7 +64,7 @@ export class RepositoryService {
     await this.assertPathFree(input.config.path);
     await this.storage.prepare(input.config.path, input.repository_type);
     const cap = await this.storage.capacity(input.config.path);
-    const id = await writeTx(this.db, 'repository', async (trx) => {
+    const id = await this.pathTx(async (trx) => {
       await this.assertPathFree(input.config.path, undefined, trx);
       const newId = await this.stores.repositories.insert(
         { name: input.name, description: input.description ?? null, repository_type: input.repository_type, config: input.config, enabled: input.enabled ?? true, ...imm, created_by: op.actor.username },
@@ -102,7 +102,7 @@ export class RepositoryService {
     }
     if (input.config) w.config = input.config;
     if (input.repository_type) w.repository_type = input.repository_type;
-    await writeTx(this.db, 'repository', async (trx) => {
+    await this.pathTx(async (trx) => {
       // Checked again under row locks: a concurrent update or create cannot slip in between.
       const locked = await this.stores.repositories.immutabilityForUpdate(id, trx);
       if (!locked) throw this.notFound(id);
@@ -148,6 +148,23 @@ export class RepositoryService {
       used_percent: cap.total ? Math.round((cap.used / cap.total) * 10000) / 100 : 0,
       checked_at: at.toISOString(),
     };
+  }
+
+  /**
+   * writeTx for writes that check paths under lock. The gap locks of two such transactions can
+   * deadlock (two first repositories created at once); the one the database rolled back is run
+   * again, and then waits for the other, as InnoDB advises.
+   */
+  private async pathTx<T>(fn: (trx: Tx) => Promise<T>, onDuplicate: () => AppError): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await writeTx(this.db, 'repository', fn, onDuplicate);
+      } catch (err) {
+        // writeTx keeps the database's error as the cause of the AppError it throws
+        if (attempt < 5 && err instanceof AppError && isDeadlock(err.cause)) continue;
+        throw err;
+      }
+    }
   }
 
   /**
