@@ -59,7 +59,7 @@ async function main() {
     const [repoId] = (await db('backup_repositories').insert({ name: 'bench-repo', repository_type: 'local', config: JSON.stringify({ path: '/tmp' }) })) as number[];
 
     // 1. register 10,000 scheduled flows: the reconciler creates their job schedulers.
-    const orch = await startOrchestrator({ db, redisUrl: TEST_REDIS_URL, redisPrefix: prefix, logger, concurrency: 50, reconcileSeconds: 3600, sweepSeconds: 3600 });
+    const orch = await startOrchestrator({ db, redisUrl: TEST_REDIS_URL, redisPrefix: prefix, logger, reconcileSeconds: 3600, sweepSeconds: 3600 });
     const daily = randomUUID();
     await db('replication_schedules').insert({ id: daily, name: 'bench-daily', cron_expression: '0 3 * * *', timezone: 'Europe/Berlin' });
     const flows = Array.from({ length: N_FLOWS }, (_, i) => ({ id: randomUUID(), name: `bench-flow-${i}`, flow_type: 'backup', target_type: 'vm', target_id: vms[i % nVms]!.context_id, repository_id: repoId, schedule_id: daily, schedule_armed_at: new Date() }));

@@ -16,6 +16,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# --- TLS test certificates (packages/vsphere) ---
+apt_install openssl
+
 # --- NBD test peers (packages/nbd) ---
 apt_install qemu-utils nbdkit libnbd-bin
 

@@ -1,10 +1,10 @@
-import { READ_COMMITTED } from './tx.js';
-import type { Db, Stores } from '@vaultflow/db';
+import type { Db, FlowRecord, NewVmRun, Stores } from '@vaultflow/db';
 import type { ExecutionStatus } from '@vaultflow/domain';
 import { finalizeLocked } from './finalizer.js';
 import type { JobLog } from './job-log.js';
 import type { Releaser } from './releaser.js';
 import { TargetResolver } from './target-resolver.js';
+import { READ_COMMITTED } from './tx.js';
 
 export type StartOutcome =
   | { state: 'missing' }
@@ -12,10 +12,17 @@ export type StartOutcome =
   | { state: 'started'; vms: number; skipped: number }
   | { state: 'finished'; status: ExecutionStatus };
 
+interface Started {
+  outcome: StartOutcome;
+  flowId?: string;
+  reasons?: string[];
+}
+
 /**
- * Starts an execution: resolves its target now, writes one row per VM, moves it to running and
- * releases the first VMs. Runs once per execution: a job that runs again (retry, second
- * orchestrator) finds it running and only releases what may be released.
+ * Starts executions: resolves each target now, writes one row per VM, moves the execution to
+ * running and releases the first VMs. Runs once per execution: a job that runs again (retry, a
+ * second orchestrator) finds it running and only releases what may be released. Executions that
+ * start together (a burst of scheduler fires) share one transaction and one release.
  */
 export class ExecutionStarter {
   private readonly resolver: TargetResolver;
@@ -30,45 +37,55 @@ export class ExecutionStarter {
   }
 
   async start(executionId: string): Promise<StartOutcome> {
-    const outcome = await this.db.transaction(async (trx): Promise<StartOutcome & { flowId?: string; reasons?: string[] }> => {
-      const ex = await this.stores.executions.lock(executionId, trx);
-      if (!ex) return { state: 'missing' };
-      if (ex.status !== 'pending') return { state: 'resumed', status: ex.status };
-      const flow = await this.stores.flows.get(ex.flow_id, trx);
-      if (!flow) return { state: 'missing' };
-      if (ex.cancel_requested_at) {
-        await this.stores.executions.markRunning(executionId, { jobs_created: 0, jobs_skipped: 0 }, trx);
-        await this.stores.flows.recordStart(flow.id, executionId, trx);
-        return { state: 'finished', status: (await finalizeLocked(this.stores, trx, { id: executionId, flow_id: flow.id, cancelled: true }))!, flowId: flow.id };
+    return (await this.startMany([executionId]))[0]!;
+  }
+
+  async startMany(executionIds: string[]): Promise<StartOutcome[]> {
+    const results = await this.db.transaction(async (trx) => {
+      const byId = new Map<string, Started>();
+      const locked = await this.stores.executions.lockMany(executionIds, trx);
+      const flows = await this.stores.flows.getMany(locked.map((e) => e.flow_id), trx);
+      const pending: { id: string; flow: FlowRecord; cancelled: boolean }[] = [];
+      for (const ex of locked) {
+        const flow = flows.get(ex.flow_id);
+        if (!flow) byId.set(ex.id, { outcome: { state: 'missing' } });
+        else if (ex.status !== 'pending') byId.set(ex.id, { outcome: { state: 'resumed', status: ex.status } });
+        else pending.push({ id: ex.id, flow, cancelled: ex.cancel_requested_at !== null });
       }
-      const resolved = await this.resolver.resolve(flow, trx);
-      const rows = resolved.rows.map((r) => ({ ...r, execution_id: executionId }));
-      const skipped = rows.filter((r) => r.status === 'skipped');
+      const resolved = await this.resolver.resolveMany(pending.filter((p) => !p.cancelled).map((p) => p.flow), trx);
+      const rows: NewVmRun[] = [];
+      for (const p of pending) for (const r of p.cancelled ? [] : resolved.get(p.flow.id)!.rows) rows.push({ ...r, execution_id: p.id });
       await this.stores.vmRuns.insertMany(rows, trx);
-      await this.stores.executions.markRunning(executionId, {
-        jobs_created: rows.length,
-        jobs_skipped: skipped.length,
-        metadata: { repository_id: flow.repository_id, policy_id: flow.policy_id, target_type: flow.target_type, target_id: flow.target_id, target_name: flow.target_name },
-      }, trx);
-      await this.stores.flows.recordStart(flow.id, executionId, trx);
-      const reasons = skipped.map((r) => `${r.vm_name}: ${r.error_message}`);
-      if (resolved.flowError || skipped.length === rows.length) {
-        const status = await finalizeLocked(this.stores, trx, { id: executionId, flow_id: flow.id, cancelled: false, flowError: resolved.flowError });
-        return { state: 'finished', status: status!, flowId: flow.id, reasons: resolved.flowError ? [resolved.flowError] : reasons };
+      await this.stores.executions.markRunningMany(pending.map((p) => p.id), trx);
+      await this.stores.flows.recordStartMany(pending.map((p) => p.id), trx);
+      for (const p of pending) {
+        const target = p.cancelled ? { rows: [] } : resolved.get(p.flow.id)!;
+        const skipped = target.rows.filter((r) => r.status === 'skipped');
+        const reasons = skipped.map((r) => `${r.vm_name}: ${r.error_message}`);
+        const flowError = 'flowError' in target ? target.flowError : undefined;
+        if (p.cancelled || flowError || skipped.length === target.rows.length) {
+          const status = await finalizeLocked(this.stores, trx, { id: p.id, flow_id: p.flow.id, cancelled: p.cancelled, flowError });
+          byId.set(p.id, { outcome: { state: 'finished', status: status! }, flowId: p.flow.id, reasons: flowError ? [flowError] : reasons });
+        } else {
+          byId.set(p.id, { outcome: { state: 'started', vms: target.rows.length, skipped: skipped.length }, flowId: p.flow.id, reasons });
+        }
       }
-      return { state: 'started', vms: rows.length, skipped: skipped.length, flowId: flow.id, reasons };
+      return executionIds.map((id) => byId.get(id) ?? { outcome: { state: 'missing' } as StartOutcome });
     }, READ_COMMITTED);
 
-    if (outcome.flowId) {
-      const ids = { flow_id: outcome.flowId, execution_id: executionId };
-      for (const r of outcome.reasons ?? []) await this.log.warn(ids, 'fan-out', `Skipped ${r}`);
-      if (outcome.state === 'started') await this.log.info(ids, 'fan-out', `Execution started: ${outcome.vms} VM(s), ${outcome.skipped} skipped`, { vms: outcome.vms, skipped: outcome.skipped });
-      if (outcome.state === 'finished') await this.log.write({ ...ids, level: outcome.status === 'error' ? 'error' : 'info', step: 'finish', message: `Execution ended ${outcome.status}` });
+    const release: string[] = [];
+    for (const [i, r] of results.entries()) {
+      const executionId = executionIds[i]!;
+      const o = r.outcome;
+      if (r.flowId) {
+        const ids = { flow_id: r.flowId, execution_id: executionId };
+        for (const reason of r.reasons ?? []) await this.log.warn(ids, 'fan-out', `Skipped ${reason}`);
+        if (o.state === 'started') await this.log.info(ids, 'fan-out', `Execution started: ${o.vms} VM(s), ${o.skipped} skipped`, { vms: o.vms, skipped: o.skipped });
+        if (o.state === 'finished') await this.log.write({ ...ids, level: o.status === 'error' ? 'error' : 'info', step: 'finish', message: `Execution ended ${o.status}` });
+      }
+      if (o.state === 'started' || (o.state === 'resumed' && o.status === 'running')) release.push(executionId);
     }
-    if (outcome.state === 'started' || (outcome.state === 'resumed' && outcome.status === 'running')) {
-      await this.releaser.release({ executionIds: [executionId] });
-    }
-    const { flowId: _f, reasons: _r, ...result } = outcome as StartOutcome & { flowId?: string; reasons?: string[] };
-    return result as StartOutcome;
+    if (release.length) await this.releaser.release({ executionIds: release });
+    return results.map((r) => r.outcome);
   }
 }

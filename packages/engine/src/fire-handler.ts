@@ -1,7 +1,7 @@
-import { READ_COMMITTED } from './tx.js';
 import { randomUUID } from 'node:crypto';
 import type { Db, Stores } from '@vaultflow/db';
 import type { JobLog } from './job-log.js';
+import { READ_COMMITTED } from './tx.js';
 
 export type FireOutcome =
   | { outcome: 'run'; executionId: string; created: boolean }
@@ -9,11 +9,19 @@ export type FireOutcome =
   | { outcome: 'missed'; lateSeconds: number }
   | { outcome: 'inactive'; reason: string };
 
+export interface Fire {
+  flowId: string;
+  scheduledFor: Date;
+}
+
+const key = (flowId: string, at: Date) => `${flowId}|${at.getTime()}`;
+
 /**
- * Turns a scheduler fire into at most one execution. The flow's row is locked while deciding, so
- * two fires of one flow never both start; the unique (flow_id, scheduled_for) key makes the same
+ * Turns scheduler fires into at most one execution each. The flows' rows are locked while deciding,
+ * so two fires of one flow never both start; the unique (flow_id, scheduled_for) key makes the same
  * fire one execution however often its job runs. A fire later than the schedule's misfire grace is
- * recorded as missed; a fire while the previous execution still runs is recorded as skipped.
+ * recorded as missed; a fire while the flow's previous execution is still open is recorded as
+ * skipped. Fires that arrive together are decided in one transaction.
  */
 export class FireHandler {
   constructor(
@@ -24,43 +32,73 @@ export class FireHandler {
   ) {}
 
   async handle(flowId: string, scheduledFor: Date): Promise<FireOutcome> {
-    const res = await this.db.transaction(async (trx): Promise<FireOutcome & { scheduleId?: string }> => {
-      const flow = await this.stores.flows.get(flowId, trx);
-      if (!flow) return { outcome: 'inactive', reason: 'the flow does not exist' };
-      await this.stores.flows.lockExisting([flowId], trx);
-      if (!flow.schedule_id) return { outcome: 'inactive', reason: 'the flow has no schedule' };
-      const schedule = await this.stores.schedules.timing(flow.schedule_id, trx);
-      if (!flow.enabled || !schedule?.enabled) return { outcome: 'inactive', reason: 'the flow or its schedule is disabled' };
-      const existing = await this.stores.executions.forFire(flowId, scheduledFor, trx);
-      if (existing) return { outcome: 'run', executionId: existing, created: false };
-      const prior = await this.stores.schedules.fireRecord(flowId, scheduledFor, trx);
-      if (prior?.status === 'missed') return { outcome: 'missed', lateSeconds: -1 };
-      if (prior) return { outcome: 'skipped', reason: prior.reason ?? prior.status };
-      const base = { schedule_id: schedule.id, flow_id: flowId, scheduled_for: scheduledFor };
-      const late = Math.round((this.now().getTime() - scheduledFor.getTime()) / 1000);
-      if (late > schedule.misfire_grace_seconds) {
-        await this.stores.schedules.recordFire({ ...base, id: randomUUID(), status: 'missed', reason: `the hub was not running: ${late} s late, grace ${schedule.misfire_grace_seconds} s` }, trx);
-        return { outcome: 'missed', lateSeconds: late, scheduleId: schedule.id };
+    return (await this.handleMany([{ flowId, scheduledFor }]))[0]!;
+  }
+
+  async handleMany(fires: Fire[]): Promise<FireOutcome[]> {
+    const now = this.now().getTime();
+    const outcomes = await this.db.transaction(async (trx) => {
+      const ids = fires.map((f) => f.flowId);
+      await this.stores.flows.lockMany(ids, trx);
+      const flows = await this.stores.flows.getMany(ids, trx);
+      const pairs = fires.map((f) => ({ flow_id: f.flowId, scheduled_for: f.scheduledFor }));
+      const existing = await this.stores.executions.forFires(pairs, trx);
+      const prior = await this.stores.schedules.fireRecords(pairs, trx);
+      const active = await this.stores.executions.activeOf(ids, trx);
+      const graces = new Map<string, { enabled: boolean; grace: number }>();
+      for (const f of flows.values()) {
+        if (f.schedule_id && !graces.has(f.schedule_id)) {
+          const t = await this.stores.schedules.timing(f.schedule_id, trx);
+          if (t) graces.set(f.schedule_id, { enabled: t.enabled, grace: t.misfire_grace_seconds });
+        }
       }
-      const active = await this.stores.executions.active(flowId, trx);
-      if (active) {
-        const reason = `execution ${active.id} is still ${active.status}`;
-        await this.stores.schedules.recordFire({ ...base, id: randomUUID(), status: 'skipped', reason }, trx);
-        return { outcome: 'skipped', reason, scheduleId: schedule.id };
+      const records: Parameters<Stores['schedules']['recordFires']>[0] = [];
+      const executions: Parameters<Stores['executions']['insertFires']>[0] = [];
+      const out: FireOutcome[] = [];
+      for (const fire of [...fires].sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime())) {
+        const k = key(fire.flowId, fire.scheduledFor);
+        const flow = flows.get(fire.flowId);
+        const decide = (o: FireOutcome) => out[fires.indexOf(fire)] = o;
+        if (!flow) { decide({ outcome: 'inactive', reason: 'the flow does not exist' }); continue; }
+        if (!flow.schedule_id) { decide({ outcome: 'inactive', reason: 'the flow has no schedule' }); continue; }
+        const sched = graces.get(flow.schedule_id);
+        if (!flow.enabled || !sched?.enabled) { decide({ outcome: 'inactive', reason: 'the flow or its schedule is disabled' }); continue; }
+        const done = existing.get(k);
+        if (done) { decide({ outcome: 'run', executionId: done, created: false }); continue; }
+        const p = prior.get(k);
+        if (p) { decide(p.status === 'missed' ? { outcome: 'missed', lateSeconds: -1 } : { outcome: 'skipped', reason: p.reason ?? p.status }); continue; }
+        const base = { schedule_id: flow.schedule_id, flow_id: flow.id, scheduled_for: fire.scheduledFor };
+        const late = Math.round((now - fire.scheduledFor.getTime()) / 1000);
+        if (late > sched.grace) {
+          records.push({ ...base, id: randomUUID(), status: 'missed', reason: `the hub was not running: ${late} s late, grace ${sched.grace} s` });
+          decide({ outcome: 'missed', lateSeconds: late });
+          continue;
+        }
+        const open = active.get(flow.id);
+        if (open) {
+          const reason = `execution ${open.id} is still ${open.status}`;
+          records.push({ ...base, id: randomUUID(), status: 'skipped', reason });
+          decide({ outcome: 'skipped', reason });
+          continue;
+        }
+        const fireId = randomUUID();
+        const id = randomUUID();
+        records.push({ ...base, id: fireId, status: 'triggered', reason: null });
+        executions.push({ id, flow_id: flow.id, execution_type: 'scheduled', triggered_by: 'scheduler', scheduled_for: fire.scheduledFor, schedule_execution_id: fireId });
+        active.set(flow.id, { id, status: 'pending' });
+        existing.set(k, id);
+        decide({ outcome: 'run', executionId: id, created: true });
       }
-      const fireId = randomUUID();
-      await this.stores.schedules.recordFire({ ...base, id: fireId, status: 'triggered', reason: null }, trx);
-      const { id, created } = await this.stores.executions.insertForFire(
-        { id: randomUUID(), flow_id: flowId, execution_type: 'scheduled', triggered_by: 'scheduler', scheduled_for: scheduledFor, schedule_execution_id: fireId },
-        trx,
-      );
-      return { outcome: 'run', executionId: id, created, scheduleId: schedule.id };
+      await this.stores.schedules.recordFires(records, trx);
+      await this.stores.executions.insertFires(executions, trx);
+      return out;
     }, READ_COMMITTED);
-    const ids = { flow_id: flowId, execution_id: res.outcome === 'run' ? res.executionId : '' };
-    if (res.outcome === 'skipped') await this.log.write({ flow_id: flowId, level: 'warn', step: 'schedule', message: `Fire at ${scheduledFor.toISOString()} skipped: ${res.reason}` });
-    if (res.outcome === 'missed') await this.log.write({ flow_id: flowId, level: 'warn', step: 'schedule', message: `Fire at ${scheduledFor.toISOString()} missed (${res.lateSeconds} s late)` });
-    if (res.outcome === 'run' && res.created) await this.log.info(ids, 'schedule', `Scheduled fire at ${scheduledFor.toISOString()}`);
-    const { scheduleId: _s, ...out } = res as FireOutcome & { scheduleId?: string };
-    return out as FireOutcome;
+    for (const [i, o] of outcomes.entries()) {
+      const f = fires[i]!;
+      if (o.outcome === 'skipped') await this.log.write({ flow_id: f.flowId, level: 'warn', step: 'schedule', message: `Fire at ${f.scheduledFor.toISOString()} skipped: ${o.reason}` });
+      if (o.outcome === 'missed') await this.log.write({ flow_id: f.flowId, level: 'warn', step: 'schedule', message: `Fire at ${f.scheduledFor.toISOString()} missed${o.lateSeconds >= 0 ? ` (${o.lateSeconds} s late)` : ''}` });
+      if (o.outcome === 'run' && o.created) await this.log.info({ flow_id: f.flowId, execution_id: o.executionId }, 'schedule', `Scheduled fire at ${f.scheduledFor.toISOString()}`);
+    }
+    return outcomes;
   }
 }

@@ -9,3 +9,4 @@ export * from './canceller.js';
 export * from './sweeper.js';
 export * from './engine.js';
 export * from './vm-job-runner.js';
+export * from './batcher.js';

@@ -42,7 +42,7 @@ export class Releaser {
         else executions.add(r.execution_id);
       }
     }
-    for (const id of scope.executionIds ?? []) for (const g of await this.stores.vmRuns.waitingGroupsOf(id, this.db)) groups.add(g);
+    for (const g of await this.stores.vmRuns.waitingGroupsOf(scope.executionIds ?? [], this.db)) groups.add(g);
     let queued = 0;
     for (const g of [...groups].sort()) queued += await this.releaseGroup(g);
     if (executions.size) queued += await this.releaseUngrouped([...executions]);

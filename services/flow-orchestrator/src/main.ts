@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger('flow-orchestrator', config.logLevel);
-  const db = createDb(config.databaseUrl, { poolMax: Math.max(10, config.concurrency + 5) });
+  const db = createDb(config.databaseUrl, { poolMax: 20 });
   const orchestrator = await startOrchestrator({
     db,
     redisUrl: config.redisUrl,

@@ -60,7 +60,7 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
       if (!fn) throw new Error(`no handler for ${job.name}`);
       return fn(job);
     },
-    { connection: createRedis(deps.redisUrl), prefix: deps.redisPrefix, concurrency: deps.concurrency ?? 20, lockDuration: 30_000, stalledInterval: 15_000, maxStalledCount: 3 },
+    { connection: createRedis(deps.redisUrl), prefix: deps.redisPrefix, concurrency: deps.concurrency ?? 200, lockDuration: 30_000, stalledInterval: 15_000, maxStalledCount: 3 },
   );
   worker.on('failed', (job, err) => deps.logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'flow.run failed'));
   worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'flow-runs worker error'));

@@ -123,6 +123,39 @@ export class ExecutionStore {
     return r?.id;
   }
 
+  /** Executions of fires that exist, keyed `${flow_id}|${scheduled_for ms}`. */
+  async forFires(fires: { flow_id: string; scheduled_for: Date }[], q: Queryable = this.db): Promise<Map<string, string>> {
+    if (!fires.length) return new Map();
+    const rows = (await q('protection_flow_executions')
+      .whereIn(['flow_id', 'scheduled_for'], fires.map((f) => [f.flow_id, f.scheduled_for]))
+      .select('id', 'flow_id', 'scheduled_for')) as { id: string; flow_id: string; scheduled_for: Date }[];
+    return new Map(rows.map((r) => [`${r.flow_id}|${new Date(r.scheduled_for).getTime()}`, r.id]));
+  }
+
+  /** The open (pending or running) execution of each of these flows, if any. */
+  async activeOf(flowIds: string[], q: Queryable = this.db): Promise<Map<string, { id: string; status: ExecutionStatus }>> {
+    if (!flowIds.length) return new Map();
+    const rows = (await q('protection_flow_executions').whereIn('flow_id', [...new Set(flowIds)]).whereIn('status', ['pending', 'running']).orderBy('created_at').select('id', 'flow_id', 'status')) as { id: string; flow_id: string; status: ExecutionStatus }[];
+    const out = new Map<string, { id: string; status: ExecutionStatus }>();
+    for (const r of rows) if (!out.has(r.flow_id)) out.set(r.flow_id, { id: r.id, status: r.status });
+    return out;
+  }
+
+  /** Inserts the executions of several fires; rows for fires that have one already are left alone. */
+  async insertFires(rows: (NewExecution & { scheduled_for: Date })[], q: Queryable): Promise<void> {
+    if (!rows.length) return;
+    await q('protection_flow_executions')
+      .insert(rows.map((e) => ({ id: e.id, flow_id: e.flow_id, execution_type: e.execution_type, triggered_by: e.triggered_by, scheduled_for: e.scheduled_for, schedule_execution_id: e.schedule_execution_id ?? null, status: 'pending', created_job_ids: '[]' })))
+      .onConflict(['flow_id', 'scheduled_for'])
+      .ignore();
+  }
+
+  /** Locks several executions in id order and returns them. */
+  async lockMany(ids: string[], q: Queryable): Promise<{ id: string; flow_id: string; status: ExecutionStatus; cancel_requested_at: Date | null }[]> {
+    if (!ids.length) return [];
+    return (await q('protection_flow_executions').whereIn('id', [...new Set(ids)].sort()).orderBy('id').forUpdate().select('id', 'flow_id', 'status', 'cancel_requested_at')) as never;
+  }
+
   /** Locks the execution row for the rest of the transaction (results of one execution serialise here). */
   async lock(id: string, q: Queryable): Promise<{ id: string; flow_id: string; status: ExecutionStatus; cancel_requested_at: Date | null; jobs_created: number } | undefined> {
     const r = (await q('protection_flow_executions').where({ id }).forUpdate().first('id', 'flow_id', 'status', 'cancel_requested_at', 'jobs_created')) as Record<string, unknown> | undefined;
@@ -141,6 +174,27 @@ export class ExecutionStore {
         ...(counts.metadata ? { execution_metadata: JSON.stringify(counts.metadata) } : {}),
       });
     return n > 0;
+  }
+
+  /**
+   * pending -> running for several executions in one statement: jobs_created and jobs_skipped come
+   * from their VM rows, execution_metadata from their flows. Returns how many moved.
+   */
+  async markRunningMany(ids: string[], q: Queryable): Promise<number> {
+    if (!ids.length) return 0;
+    const marks = ids.map(() => '?').join(',');
+    const [res] = (await q.raw(
+      `UPDATE protection_flow_executions e
+         JOIN protection_flows f ON f.id = e.flow_id
+         LEFT JOIN (SELECT execution_id, COUNT(*) AS created, SUM(status = 'skipped') AS skipped
+                      FROM protection_flow_vm_runs WHERE execution_id IN (${marks}) GROUP BY execution_id) c ON c.execution_id = e.id
+          SET e.status = 'running', e.started_at = CURRENT_TIMESTAMP,
+              e.jobs_created = COALESCE(c.created, 0), e.jobs_skipped = COALESCE(c.skipped, 0),
+              e.execution_metadata = JSON_OBJECT('repository_id', f.repository_id, 'policy_id', f.policy_id, 'target_type', f.target_type, 'target_id', f.target_id)
+        WHERE e.id IN (${marks}) AND e.status = 'pending'`,
+      [...ids, ...ids],
+    )) as [{ affectedRows: number }];
+    return res.affectedRows;
   }
 
   /** Adds one VM's result to the counters, in SQL (never read-modify-write). */

@@ -127,6 +127,18 @@ export class FlowStore {
     return row ? toRecord(row) : undefined;
   }
 
+  /** Several flows by id (missing ones are absent from the map). */
+  async getMany(ids: string[], q: Queryable = this.db): Promise<Map<string, FlowRecord>> {
+    if (!ids.length) return new Map();
+    const rows = (await this.select(q).whereIn('f.id', [...new Set(ids)])) as Record<string, unknown>[];
+    return new Map(rows.map((r) => [String(r.id), toRecord(r)]));
+  }
+
+  /** Locks the flows' rows in id order (no deadlocks between batches). */
+  async lockMany(ids: string[], q: Queryable): Promise<void> {
+    if (ids.length) await q('protection_flows').whereIn('id', [...new Set(ids)].sort()).orderBy('id').forUpdate().select('id');
+  }
+
   async list(f: FlowFilters): Promise<{ rows: FlowRecord[]; total: number }> {
     const base = this.select();
     if (f.flow_type) base.where('f.flow_type', f.flow_type);
@@ -213,6 +225,17 @@ export class FlowStore {
   /** An execution started: the flow shows it running. */
   async recordStart(flowId: string, executionId: string, q: Queryable): Promise<void> {
     await q('protection_flows').where({ id: flowId }).update({ last_execution_id: executionId, last_execution_status: 'running', last_execution_time: q.fn.now() });
+  }
+
+  /** Several executions started: each flow shows its execution running (one statement). */
+  async recordStartMany(executionIds: string[], q: Queryable): Promise<void> {
+    if (!executionIds.length) return;
+    await q.raw(
+      `UPDATE protection_flows f JOIN protection_flow_executions e ON e.flow_id = f.id
+          SET f.last_execution_id = e.id, f.last_execution_status = 'running', f.last_execution_time = CURRENT_TIMESTAMP
+        WHERE e.id IN (${executionIds.map(() => '?').join(',')})`,
+      executionIds,
+    );
   }
 
   /** An execution ended: counters move (in SQL) and the last status follows if it is the latest run. */

@@ -91,6 +91,17 @@ export class ScheduleStore {
     await q('schedule_executions').insert(f).onConflict(['schedule_id', 'flow_id', 'scheduled_for']).ignore();
   }
 
+  /** Fire records of several fires, keyed `${flow_id}|${scheduled_for ms}`. */
+  async fireRecords(fires: { flow_id: string; scheduled_for: Date }[], q: Queryable = this.db): Promise<Map<string, ScheduleExecutionRecord>> {
+    if (!fires.length) return new Map();
+    const rows = (await q('schedule_executions').whereIn(['flow_id', 'scheduled_for'], fires.map((f) => [f.flow_id, f.scheduled_for]))) as ScheduleExecutionRecord[];
+    return new Map(rows.map((r) => [`${r.flow_id}|${new Date(r.scheduled_for).getTime()}`, r]));
+  }
+
+  async recordFires(fires: { id: string; schedule_id: string; flow_id: string; scheduled_for: Date; status: ScheduleExecutionRecord['status']; reason: string | null }[], q: Queryable): Promise<void> {
+    if (fires.length) await q('schedule_executions').insert(fires).onConflict(['schedule_id', 'flow_id', 'scheduled_for']).ignore();
+  }
+
   /** How one fire of a flow was recorded, if it was. */
   async fireRecord(flowId: string, scheduledFor: Date, q: Queryable = this.db): Promise<ScheduleExecutionRecord | undefined> {
     return (await q('schedule_executions').where({ flow_id: flowId, scheduled_for: scheduledFor }).first()) as ScheduleExecutionRecord | undefined;

@@ -130,9 +130,10 @@ export class VmRunStore {
     return rows.map(toRecord);
   }
 
-  /** The groups that have waiting rows in this execution. */
-  async waitingGroupsOf(executionId: string, q: Queryable = this.db): Promise<string[]> {
-    const rows = (await q('protection_flow_vm_runs').where({ execution_id: executionId, status: 'waiting' }).whereNotNull('group_id').distinct('group_id')) as { group_id: string }[];
+  /** The groups that have waiting rows in these executions. */
+  async waitingGroupsOf(executionIds: string[], q: Queryable = this.db): Promise<string[]> {
+    if (!executionIds.length) return [];
+    const rows = (await q('protection_flow_vm_runs').whereIn('execution_id', executionIds).where({ status: 'waiting' }).whereNotNull('group_id').distinct('group_id')) as { group_id: string }[];
     return rows.map((r) => r.group_id);
   }
 
@@ -148,18 +149,23 @@ export class VmRunStore {
   }
 
   /**
-   * A worker takes the row: queued (or running, after a crash) becomes running and attempts grows,
-   * in one statement that also checks the execution is live and not being cancelled. Returns false
-   * otherwise: the job must not run.
+   * A worker takes the row: queued (or running, after a crash) becomes running and attempts grows.
+   * Returns false when the row is final or not released, or its execution is not live or being
+   * cancelled: the job must not run. The execution is read without a lock (a lock here would
+   * queue every VM start behind the execution's result transactions); a cancel that lands in
+   * between is seen by the worker's next check, seconds later.
    */
   async start(id: number, workerId: string, q: Queryable = this.db): Promise<boolean> {
-    const [res] = (await q.raw(
-      `UPDATE protection_flow_vm_runs r JOIN protection_flow_executions e ON e.id = r.execution_id
-          SET r.status = 'running', r.started_at = COALESCE(r.started_at, CURRENT_TIMESTAMP(3)), r.attempts = r.attempts + 1, r.worker_id = ?
-        WHERE r.id = ? AND r.status IN ('queued', 'running') AND e.status IN ('pending', 'running') AND e.cancel_requested_at IS NULL`,
-      [workerId, id],
-    )) as [{ affectedRows: number }];
-    return res.affectedRows > 0;
+    const ex = (await q('protection_flow_vm_runs as r')
+      .join('protection_flow_executions as e', 'e.id', 'r.execution_id')
+      .where('r.id', id)
+      .first('e.status', 'e.cancel_requested_at')) as { status: string; cancel_requested_at: Date | null } | undefined;
+    if (!ex || !['pending', 'running'].includes(ex.status) || ex.cancel_requested_at) return false;
+    const n = await q('protection_flow_vm_runs')
+      .where({ id })
+      .whereIn('status', ACTIVE_VM_RUN)
+      .update({ status: 'running', started_at: q.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: q.raw('attempts + 1'), worker_id: workerId });
+    return n > 0;
   }
 
   async progress(id: number, p: { phase?: string; bytes_done: number; bytes_total: number }, q: Queryable = this.db): Promise<void> {

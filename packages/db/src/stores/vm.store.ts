@@ -74,6 +74,12 @@ export class VmStore {
     return row ? toRecord(row) : undefined;
   }
 
+  async getMany(ids: string[], q: Queryable = this.db): Promise<Map<string, VmRecord>> {
+    if (!ids.length) return new Map();
+    const rows = (await this.select(q).whereIn('v.context_id', [...new Set(ids)])) as Record<string, unknown>[];
+    return new Map(rows.map((r) => [String(r.context_id), toRecord(r)]));
+  }
+
   async list(f: VmFilters): Promise<{ rows: VmRecord[]; total: number }> {
     const base = this.select();
     if (f.search) base.where((w) => w.whereILike('v.vm_name', likeContains(f.search!)).orWhereILike('v.moref', likeContains(f.search!)).orWhereILike('v.guest_os', likeContains(f.search!)));

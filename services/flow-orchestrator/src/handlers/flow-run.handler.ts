@@ -1,4 +1,4 @@
-import type { Engine } from '@vaultflow/engine';
+import { Batcher, type Engine, type FireOutcome, type StartOutcome } from '@vaultflow/engine';
 import { TransientError } from '@vaultflow/errors';
 import { fireTimeOf, type FlowRunPayload } from '@vaultflow/queue';
 import type { OrchestratorMetrics } from '../metrics.js';
@@ -10,31 +10,39 @@ export interface FlowRunJob {
   attemptsMade: number;
 }
 
+const BATCH = { windowMs: 10, max: 250 };
+
 /**
  * `flow.run`: a manual/API run starts its existing execution; a scheduler fire becomes at most one
  * execution (FireHandler) and then starts. Running twice for the same job changes nothing more.
+ * Jobs handled at the same moment share their transactions (a burst of fires at 02:00).
  */
 export class FlowRunHandler {
+  private readonly fires: Batcher<{ flowId: string; scheduledFor: Date }, FireOutcome>;
+  private readonly starts: Batcher<string, StartOutcome>;
+
   constructor(
     private readonly engine: Engine,
     private readonly metrics: OrchestratorMetrics,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.fires = new Batcher((items) => engine.fires.handleMany(items), BATCH);
+    this.starts = new Batcher((ids) => engine.starter.startMany(ids), BATCH);
+  }
 
   async handle(job: FlowRunJob): Promise<string> {
     if (job.data.execution_id) {
-      const out = await this.engine.starter.start(job.data.execution_id);
+      const out = await this.starts.run(job.data.execution_id);
       // The API queues the job inside its transaction: it can arrive before the commit.
       if (out.state === 'missing') throw new TransientError(`execution ${job.data.execution_id} is not visible yet`);
       return out.state;
     }
     const at = fireTimeOf(job.id) ?? (job.data.scheduled_for ? new Date(job.data.scheduled_for) : undefined);
     if (!at || Number.isNaN(at.getTime())) return 'ignored: no fire time';
-    const fire = await this.engine.fires.handle(job.data.flow_id, at);
+    const fire = await this.fires.run({ flowId: job.data.flow_id, scheduledFor: at });
     this.metrics.fire(fire.outcome);
     if (fire.outcome !== 'run') return fire.outcome;
     if (fire.created) this.metrics.lag.observe((this.now().getTime() - at.getTime()) / 1000);
-    const out = await this.engine.starter.start(fire.executionId);
-    return out.state;
+    return (await this.starts.run(fire.executionId)).state;
   }
 }
