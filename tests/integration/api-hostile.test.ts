@@ -259,6 +259,7 @@ describe('flows-api: malformed and hostile input on every write route', function
       deletePolicy: { params: { id: policy } },
       createVcenter: { valid: vcBody, late: { ...vcBody, host: vc1Host } },
       updateVcenter: { params: { id: vc2 }, valid: { username: 'changed' }, late: { ...vcBody, host: vc1Host } },
+      discoverVcenter: { params: { id: vc2 } },
       deleteVcenter: { params: { id: vc2 } },
       createUser: { valid: { username: 'hostile-user', password: 'a-long-password-2', role: 'viewer' }, late: { username: viewer.body.username, password: 'a-long-password-2', role: 'viewer' } },
       // The user is the only enabled admin: demoting it is refused (409 LAST_ADMIN).

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { BackupResponse, BackupSummary, VcenterResponse, VmResponse, VmSummary } from '@vaultflow/schemas';
 import { startHub, unique, type HttpResult, type TestHub } from '../support/hub.js';
+import { startVcsim, type Vcsim } from '@vaultflow/testing';
 import { makeGroup, makeRepository, makeVcenter, makeVm } from '../support/fixtures.js';
+import { startTlsFront, vcsimEndpoint, type TlsFront } from '../support/vcenter-lab.js';
 import { PATHS, auditOf, countRows, expectAuditedActions, expectDocumentedFields, fieldsOf, ids } from '../support/api-helpers.js';
 
 const VMS = PATHS.vms;
@@ -104,24 +106,37 @@ describe('flows-api: supporting resources', () => {
   // ---------------------------------------------------------------------------------------------
   describe('vCenters', () => {
     const secretBox = () => (hub.api.services.vcenters as unknown as { secrets: { decrypt(s: string): string } }).secrets;
-    const thumb = Array.from({ length: 20 }, (_, i) => (i * 7 + 16).toString(16).padStart(2, '0')).join(':');
+    // Registration logs in for real: the simulator (plain http) and https fronts of it (TLS) are the vCenters here.
+    let vc: Vcsim;
+    let fronts: TlsFront[];
+    before(async () => {
+      vc = await startVcsim({ vms: 1, disks: 1 });
+      fronts = [await startTlsFront(vc.url), await startTlsFront(vc.url)];
+    });
+    after(async () => {
+      for (const f of fronts ?? []) await f.stop();
+      await vc?.stop();
+    });
+    /** Every string value of an answer, nested ones included. */
+    const values = (x: unknown): string[] => (typeof x === 'string' ? [x] : x && typeof x === 'object' ? Object.values(x).flatMap(values) : []);
 
-    it('needs tls_thumbprint or insecure: true, not both (400)', async () => {
-      const base = { name: unique('vc'), host: `vc-${randomBytes(3).toString('hex')}.lab.local`, username: 'administrator@vsphere.local', password: 'pw' };
+    it('needs tls_thumbprint or insecure: true, not both (400); pins the thumbprint it is given', async () => {
+      const front = fronts[0]!;
+      const base = { name: unique('vc'), host: front.host, port: front.port, username: vc.username, password: vc.password };
       const none = await hub.admin.post(VC, base);
       expect(none.status).to.equal(400);
       expect(fieldsOf(none)).to.deep.equal(['body.tls_thumbprint']);
       const insecureFalse = await hub.admin.post(VC, { ...base, insecure: false });
       expect(insecureFalse.status).to.equal(400);
-      const both = await hub.admin.post(VC, { ...base, tls_thumbprint: thumb, insecure: true });
+      const both = await hub.admin.post(VC, { ...base, tls_thumbprint: front.sha1, insecure: true });
       expect(both.status).to.equal(400);
       expect(fieldsOf(both)).to.deep.equal(['body.insecure']);
       const badThumb = await hub.admin.post(VC, { ...base, tls_thumbprint: 'AA:BB' });
       expect(fieldsOf(badThumb)).to.deep.equal(['body.tls_thumbprint']);
       expect(await hub.db.db('vcenters').where({ name: base.name }).count({ n: '*' }).first()).to.deep.equal({ n: 0 });
-      const ok = await hub.admin.post(VC, { ...base, tls_thumbprint: thumb });
-      expect(ok.status).to.equal(201);
-      expect(ok.body).to.include({ tls_thumbprint: thumb.toUpperCase(), insecure: false, port: 443, has_password: true, vm_count: 0, enabled: true });
+      const ok = await hub.admin.post(VC, { ...base, tls_thumbprint: front.sha1.toLowerCase() });
+      expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
+      expect(ok.body).to.include({ tls_thumbprint: front.sha1, insecure: false, port: front.port, protocol: 'https', has_password: true, vm_count: 1, enabled: true });
       const switched = await hub.admin.put(`${VC}/${ok.body.id}`, { insecure: true });
       expect(switched.status).to.equal(400);
       const cleared = await hub.admin.put(`${VC}/${ok.body.id}`, { tls_thumbprint: null, insecure: true });
@@ -129,10 +144,10 @@ describe('flows-api: supporting resources', () => {
       expect(cleared.body).to.include({ tls_thumbprint: null, insecure: true });
     });
 
-    it('never returns the password and stores it encrypted; a new password is re-encrypted', async () => {
-      const password = `Pl41n-${randomBytes(8).toString('hex')}`;
-      const created = await hub.admin.post(VC, { name: unique('vc'), host: `vc-${randomBytes(3).toString('hex')}.lab.local`, username: 'administrator@vsphere.local', password, insecure: true });
-      expect(created.status).to.equal(201);
+    it('never returns the password and stores it encrypted; a new password is checked, then re-encrypted', async () => {
+      const password = vc.password;
+      const created = await hub.admin.post(VC, { name: unique('vc'), ...vcsimEndpoint(vc) });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
       const id = created.body.id;
       const row1 = await hub.db.db('vcenters').where({ id }).first();
       expect(row1.password_encrypted).to.match(/^v1:/);
@@ -142,21 +157,25 @@ describe('flows-api: supporting resources', () => {
       const renamed = await hub.admin.put(`${VC}/${id}`, { name: unique('vc renamed') });
       expect((await hub.db.db('vcenters').where({ id }).first()).password_encrypted).to.equal(row1.password_encrypted);
 
-      const newPassword = `N3w-${randomBytes(8).toString('hex')}`;
-      const changed = await hub.admin.put(`${VC}/${id}`, { password: newPassword });
+      const wrong = `N3w-${randomBytes(8).toString('hex')}`;
+      const refused = await hub.admin.put(`${VC}/${id}`, { password: wrong });
+      expect(refused.status).to.equal(422);
+      expect(refused.body.error.code).to.equal('VCENTER_LOGIN_FAILED');
+      expect(fieldsOf(refused)).to.deep.equal(['body.password']);
+      expect((await hub.db.db('vcenters').where({ id }).first()).password_encrypted).to.equal(row1.password_encrypted);
+
+      const changed = await hub.admin.put(`${VC}/${id}`, { password });
       expect(changed.status).to.equal(200);
       const row2 = await hub.db.db('vcenters').where({ id }).first();
       expect(row2.password_encrypted).to.match(/^v1:/).and.not.equal(row1.password_encrypted);
-      expect(row2.password_encrypted).to.not.include(newPassword);
-      expect(secretBox().decrypt(row2.password_encrypted)).to.equal(newPassword);
+      expect(secretBox().decrypt(row2.password_encrypted)).to.equal(password);
 
       const got = await hub.admin.get(`${VC}/${id}`);
-      const list = await hub.admin.get(`${VC}?search=${encodeURIComponent(renamed.body.host)}`);
+      const list = await hub.admin.get(`${VC}?search=${encodeURIComponent(renamed.body.name)}`);
       expect(list.body.total).to.equal(1);
-      for (const r of [created, renamed, changed, got, list]) {
+      for (const r of [created, renamed, refused, changed, got, list]) {
         const text = JSON.stringify(r.body);
-        expect(text).to.not.include(password);
-        expect(text).to.not.include(newPassword);
+        expect(values(r.body).filter((v) => v === password || v.includes(wrong))).to.deep.equal([]);
         expect(text).to.not.include('password_encrypted');
         expect(text).to.not.include(row2.password_encrypted);
         expect(text).to.not.match(/"password"/);
@@ -164,22 +183,23 @@ describe('flows-api: supporting resources', () => {
       expect(got.body.has_password).to.equal(true);
       const trail = await audit('vcenter', id);
       expect(trail.map((a) => a.action)).to.deep.equal(['vcenter.create', 'vcenter.update', 'vcenter.update']);
-      expect(JSON.stringify(trail)).to.not.include(password).and.not.include(newPassword);
+      expect(values(trail).filter((v) => v === password || v.includes(wrong))).to.deep.equal([]);
     });
 
     it('refuses a second vCenter on the same host:port (409) and allows another port', async () => {
-      const host = `vc-${randomBytes(3).toString('hex')}.lab.local`;
-      const a = await hub.admin.post(VC, { name: unique('vc'), host, username: 'u', password: 'p', insecure: true });
-      expect(a.status).to.equal(201);
-      const dup = await hub.admin.post(VC, { name: unique('vc'), host, port: 443, username: 'u', password: 'p', insecure: true });
+      const front = fronts[1]!;
+      const creds = { username: vc.username, password: vc.password, insecure: true };
+      const a = await hub.admin.post(VC, { name: unique('vc'), host: front.host, port: front.port, ...creds });
+      expect(a.status, JSON.stringify(a.body)).to.equal(201);
+      const dup = await hub.admin.post(VC, { name: unique('vc'), host: front.host, port: front.port, ...creds });
       expect(dup.status).to.equal(409);
       expect(dup.body.error.code).to.equal('VCENTER_DUPLICATE');
-      const b = await hub.admin.post(VC, { name: unique('vc'), host, port: 8443, username: 'u', password: 'p', insecure: true });
-      expect(b.status).to.equal(201);
-      const move = await hub.admin.put(`${VC}/${b.body.id}`, { port: 443 });
+      const b = await hub.admin.post(VC, { name: unique('vc'), ...vcsimEndpoint(vc), host: 'localhost' }); // 127.0.0.1:<port> is taken above
+      expect(b.status, JSON.stringify(b.body)).to.equal(201);
+      const move = await hub.admin.put(`${VC}/${b.body.id}`, { host: front.host, port: front.port });
       expect(move.status).to.equal(409);
       expect(move.body.error.code).to.equal('VCENTER_DUPLICATE');
-      const sameName = await hub.admin.post(VC, { name: a.body.name, host: `x${host}`, username: 'u', password: 'p', insecure: true });
+      const sameName = await hub.admin.post(VC, { name: a.body.name, host: 'localhost', port: front.port, ...creds });
       expect(sameName.status).to.equal(409);
     });
 
@@ -195,7 +215,7 @@ describe('flows-api: supporting resources', () => {
       const kept = await hub.admin.get(`${VMS}/${v}`);
       expect(kept.status).to.equal(200);
       expect(kept.body).to.include({ vcenter_id: null, vcenter_name: null });
-      expect((await audit('vcenter', vc)).map((a) => a.action)).to.deep.equal(['vcenter.create', 'vcenter.delete']);
+      expect((await audit('vcenter', vc)).map((a) => a.action)).to.deep.equal(['vcenter.delete']); // made through the data layer
     });
   });
 

@@ -168,3 +168,50 @@ describe('engine: manual runs, fan-out, concurrency and statistics', function ()
     expect(again.body.error.code).to.equal('EXECUTION_FINISHED');
   });
 });
+
+describe('engine: the sweeper', function () {
+  this.timeout(60_000);
+  let hub: EngineHub;
+  before(async () => {
+    hub = await startEngineHub({ behaviours: [['hold', { delayMs: 20_000 }]] });
+  });
+  after(async () => hub?.stopAll());
+
+  it('skips a VM that could not start within its flow\'s window (busy in another execution), with the reason', async () => {
+    const vm = await makeVm(hub, { vm_name: `hold-${unique('h').replace(/\W/g, '')}` });
+    const repo = await makeRepository(hub);
+    const a = (await hub.admin.post(P, { name: unique('holder'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id })).body;
+    const b = (await hub.admin.post(P, { name: unique('waiter'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id, vm_start_window_minutes: 1 })).body;
+    const ea = (await hub.admin.post(`${P}/${a.id}/execute`)).body;
+    for (let i = 0; (await hub.admin.get(`${P}/${a.id}/executions/${ea.id}`)).body.vms[0]?.status !== 'running'; i++) {
+      if (i > 100) throw new Error('holder did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const eb = (await hub.admin.post(`${P}/${b.id}/execute`)).body;
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await hub.admin.get(`${P}/${b.id}/executions/${eb.id}`)).body.vms[0].status).to.equal('waiting');
+    // as if two minutes had passed
+    await hub.db.db('protection_flow_vm_runs').where({ execution_id: eb.id }).update({ created_at: new Date(Date.now() - 2 * 60_000) });
+    const report = await hub.orchestrator.engine.sweeper.sweep();
+    expect(report.skippedStale).to.equal(1);
+    const done = await hub.waitForExecution(b.id, eb.id);
+    expect(done).to.include({ status: 'error', jobs_skipped: 1, jobs_completed: 0 });
+    expect(done.vms[0].error_message).to.match(/within the flow's 1-minute window/);
+    await hub.admin.post(`${P}/${a.id}/executions/${ea.id}/cancel`);
+    await hub.waitForExecution(a.id, ea.id);
+  });
+
+  it('finalizes a running execution whose VMs all ended but which was never finalized (a crash in between)', async () => {
+    const vm = await makeVm(hub);
+    const repo = await makeRepository(hub);
+    const f = (await hub.admin.post(P, { name: unique('limbo'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id })).body;
+    const e = (await hub.admin.post(`${P}/${f.id}/execute`)).body;
+    const done = await hub.waitForExecution(f.id, e.id);
+    expect(done.status).to.equal('success');
+    // undo the finalization, as if the process died after the VM row committed
+    await hub.db.db('protection_flow_executions').where({ id: e.id }).update({ status: 'running', completed_at: null });
+    const report = await hub.orchestrator.engine.sweeper.sweep();
+    expect(report.finalized).to.equal(1);
+    expect((await hub.admin.get(`${P}/${f.id}/executions/${e.id}`)).body.status).to.equal('success');
+  });
+});

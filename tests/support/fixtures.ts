@@ -8,9 +8,29 @@ import { unique } from './hub.js';
  * test drives discovery, they are written through the data layer, as the inventory would be.
  */
 export async function makeVcenter(hub: TestHub): Promise<string> {
-  const r = await hub.admin.post('/api/v1/vcenters', { name: unique('vc'), host: `vc-${randomUUID().slice(0, 8)}.lab.local`, username: 'administrator@vsphere.local', password: 'S3cret!pass', insecure: true });
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body));
-  return r.body.id;
+  return makeVcenterRow(hub);
+}
+
+/**
+ * A vCenter row written through the data layer, as registration would store it but without its
+ * live login check (the host does not exist): for tests that need a vCenter to hang VMs on.
+ */
+export async function makeVcenterRow(hub: TestHub, over: { name?: string; host?: string; port?: number; username?: string; password?: string; enabled?: boolean } = {}): Promise<string> {
+  const id = randomUUID();
+  const secrets = (hub.api.services.vcenters as unknown as { secrets: { encrypt(plain: string): string } }).secrets;
+  await hub.api.stores.vcenters.insert(id, {
+    name: over.name ?? unique('vc'),
+    host: over.host ?? `vc-${randomUUID().slice(0, 8)}.lab.local`,
+    port: over.port ?? 443,
+    protocol: 'https',
+    username: over.username ?? 'administrator@vsphere.local',
+    password_encrypted: secrets.encrypt(over.password ?? 'S3cret!pass'),
+    tls_thumbprint: null,
+    insecure: true,
+    enabled: over.enabled ?? true,
+    created_by: 'fixtures',
+  });
+  return id;
 }
 
 export async function makeVm(hub: TestHub, over: Record<string, unknown> = {}): Promise<string> {

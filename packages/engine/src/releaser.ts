@@ -49,7 +49,41 @@ export class Releaser {
     return queued;
   }
 
-  private async releaseGroup(groupId: string): Promise<number> {
+  /**
+   * One release per group at a time in this process: a release asked for while one runs marks
+   * the group to be looked at again, once, when it ends (a burst of results costs a few releases,
+   * not one lock wait each).
+   */
+  private readonly running = new Map<string, Promise<number>>();
+  private readonly again = new Set<string>();
+
+  private releaseGroup(groupId: string): Promise<number> {
+    return this.coalesced(`g:${groupId}`, () => this.releaseGroupOnce(groupId));
+  }
+
+  private coalesced(key: string, once: () => Promise<number>): Promise<number> {
+    const inFlight = this.running.get(key);
+    if (inFlight) {
+      this.again.add(key);
+      return inFlight.then(() => 0);
+    }
+    const run = (async () => {
+      let n = 0;
+      try {
+        do {
+          this.again.delete(key);
+          n += await once();
+        } while (this.again.has(key));
+      } finally {
+        this.running.delete(key);
+      }
+      return n;
+    })();
+    this.running.set(key, run);
+    return run;
+  }
+
+  private async releaseGroupOnce(groupId: string): Promise<number> {
     const chosen = await this.db.transaction(async (trx) => {
       const limit = (await this.stores.vmRuns.lockGroup(groupId, trx)) ?? 1;
       const slots = limit - (await this.stores.vmRuns.activeInGroup(groupId, trx));

@@ -40,6 +40,8 @@ const BATCH_MAX = 200;
 export class ResultRecorder {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** One flush at a time: results that arrive meanwhile wait and go into the next, larger one. */
+  private flushing = false;
 
   constructor(
     private readonly db: Db,
@@ -51,7 +53,7 @@ export class ResultRecorder {
   record(vmRunId: number, result: VmRunResult): Promise<RecordOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ vmRunId, result, resolve, reject });
-      if (this.queue.length >= BATCH_MAX) void this.flush();
+      if (this.queue.length >= BATCH_MAX && !this.flushing) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), BATCH_WINDOW_MS);
     });
   }
@@ -59,9 +61,20 @@ export class ResultRecorder {
   private async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.flushing) return;
     const batch = this.queue;
     this.queue = [];
     if (!batch.length) return;
+    this.flushing = true;
+    try {
+      await this.write(batch);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length) setImmediate(() => void this.flush());
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
     const runs = new Map<number, VmRunRecord>();
     try {
       for (const r of await this.stores.vmRuns.getMany(batch.map((p) => p.vmRunId))) runs.set(r.id, r);
@@ -98,7 +111,8 @@ export class ResultRecorder {
         }
       }),
     );
-    if (scope.vmIds.length) await this.releaser.release(scope).catch(() => undefined);
+    // Not awaited: the next batch need not wait for it (releases of a group are coalesced).
+    if (scope.vmIds.length) void this.releaser.release(scope).catch(() => undefined);
   }
 
   private async writeExecution(trx: Tx, executionId: string, items: Pending[]) {
@@ -106,8 +120,11 @@ export class ResultRecorder {
     const results: [Pending, RecordOutcome][] = [];
     if (!ex) return { results: items.map((p) => [p, { recorded: false, reason: 'unknown' }] as [Pending, RecordOutcome]), finalized: undefined };
     const sum = { completed: 0, failed: 0, skipped: 0, processed: 0, bytes: 0 };
+    // The same VM reported twice in one batch counts once: the first report wins.
+    const firsts = items.filter((p, i) => items.findIndex((o) => o.vmRunId === p.vmRunId) === i);
+    const moved = await this.stores.vmRuns.finishMany(firsts.map((p) => ({ id: p.vmRunId, r: p.result })), trx);
     for (const p of items) {
-      if (!(await this.stores.vmRuns.finish(p.vmRunId, p.result, trx))) {
+      if (!moved.has(p.vmRunId) || !firsts.includes(p)) {
         results.push([p, { recorded: false, reason: 'already-final' }]);
         continue;
       }

@@ -58,8 +58,9 @@ export function renderApiMarkdown(endpoints: Endpoint[]): string {
     for (const e of group) {
       const body = e.body as S | undefined;
       const query = e.query as S | undefined;
-      if (!body?.properties && !query?.properties) continue;
+      if (!body?.properties && !query?.properties && !e.description) continue;
       out.push(`### ${e.method.toUpperCase()} /api/v1${openApiPath(e.path)}`, '');
+      if (e.description) out.push(e.description, '');
       out.push(...fieldTable('Query parameters', query), ...fieldTable(`Body (${schemaName(body as TSchema) ?? 'object'})`, body));
       const ok = Object.entries(e.responses).find(([s]) => s.startsWith('2'));
       if (ok) out.push(`Answers ${ok[0]}${ok[1] ? ` with ${schemaName(ok[1]) ?? 'an object'}` : ''}.`, '');

@@ -21,6 +21,8 @@ import { policiesRoutes } from './routes/policies.routes.js';
 import { repositoriesRoutes } from './routes/repositories.routes.js';
 import { schedulesRoutes } from './routes/schedules.routes.js';
 import { AuthService } from './services/auth.service.js';
+import { RedisLocks } from './services/discovery-lock.js';
+import { DiscoveryService } from './services/discovery.service.js';
 import { FlowCheckService } from './services/flow-check.service.js';
 import { FlowRunService } from './services/flow-run.service.js';
 import { SchedulerSync } from './services/flow-schedule-sync.js';
@@ -35,6 +37,7 @@ import { RepositoryStorage } from './services/repository-storage.js';
 import { ScheduleService } from './services/schedule.service.js';
 import { UserService } from './services/user.service.js';
 import { VcenterService } from './services/vcenter.service.js';
+import { VsphereConnector, type VcenterConnector } from './services/vcenter-connector.js';
 
 export interface ApiDeps {
   db: Db;
@@ -48,6 +51,8 @@ export interface ApiDeps {
   validateResponses?: boolean;
   now?: () => Date;
   version?: string;
+  /** How vCenters are logged in to; default our vim25 client (10 s login timeout). */
+  vcenterConnector?: VcenterConnector;
 }
 
 /** Builds flows-api: every service wired to its stores and queue, and the Express app on top. */
@@ -61,6 +66,9 @@ export function buildApi(deps: ApiDeps) {
   const storage = new RepositoryStorage();
   const sync = new SchedulerSync(stores.flows, new FlowSchedulers(flowRunsQueue), deps.logger, now);
   const refs = new ReferenceChecker(stores);
+  const secrets = new SecretBox(deps.secretKey);
+  const connector = deps.vcenterConnector ?? new VsphereConnector();
+  const discovery = new DiscoveryService(deps.db, stores, connector, secrets, new RedisLocks(deps.redis, deps.redisPrefix), deps.logger, now);
   const services = {
     flows: new FlowService(deps.db, stores, refs, sync, now),
     runs: new FlowRunService(deps.db, stores, new FlowRunProducer(flowRunsQueue), engine.canceller),
@@ -70,7 +78,8 @@ export function buildApi(deps: ApiDeps) {
     policies: new PolicyService(deps.db, stores),
     groups: new GroupService(deps.db, stores),
     inventory: new InventoryService(stores),
-    vcenters: new VcenterService(deps.db, stores, new SecretBox(deps.secretKey)),
+    vcenters: new VcenterService(deps.db, stores, secrets, connector, discovery),
+    discovery,
     auth: new AuthService(stores, new LoginRateLimiter(deps.redis, deps.redisPrefix), { sessionTtlHours, bootstrapToken: deps.bootstrapToken }, now),
     users: new UserService(deps.db, stores, now),
   };
@@ -114,7 +123,7 @@ export function buildApi(deps: ApiDeps) {
   groupsRoutes(r, services.groups);
   repositoriesRoutes(r, services.repositories);
   policiesRoutes(r, services.policies);
-  inventoryRoutes(r, services.inventory, services.vcenters);
+  inventoryRoutes(r, services.inventory, services.vcenters, services.discovery);
   app.use('/api/v1', api);
   app.use(QUEUE_BOARD_PATH, createQueueBoard(services.auth, [flowRunsQueue, vmBackupsQueue]));
   app.get('/', (_req, res) => {

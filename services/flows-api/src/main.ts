@@ -5,6 +5,7 @@ import { createLogger } from '@vaultflow/logging';
 import { createRedis } from '@vaultflow/queue';
 import { buildApi } from './app.js';
 import { loadApiConfig } from './config.js';
+import { DiscoveryScheduler } from './services/discovery-scheduler.js';
 
 /** Composition root of flows-api: read the configuration, connect, serve, stop cleanly on signals. */
 async function main(): Promise<void> {
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
     server.listen(config.port, config.host, resolve);
   });
   logger.info({ port: config.port, host: config.host, redisPrefix: config.redisPrefix, database: config.databaseUrl.pathname.slice(1) }, 'flows-api listening');
+  // vCenter discovery every 15 minutes; safe with several replicas (a Redis lock per vCenter)
+  const discovery = new DiscoveryScheduler(api.services.discovery, logger);
+  discovery.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close();
     server.closeIdleConnections();
+    await discovery.stop().catch(() => undefined);
     await api.close().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     redis.disconnect();

@@ -6,6 +6,8 @@ export interface VcenterRecord {
   name: string;
   host: string;
   port: number;
+  /** `https`, or plain `http` for the lab simulator. */
+  protocol: VcenterProtocol;
   username: string;
   password_encrypted: string;
   tls_thumbprint: string | null;
@@ -19,10 +21,13 @@ export interface VcenterRecord {
   created_by: string;
 }
 
+export type VcenterProtocol = 'https' | 'http';
+
 export interface VcenterWrite {
   name?: string;
   host?: string;
   port?: number;
+  protocol?: VcenterProtocol;
   username?: string;
   password_encrypted?: string;
   tls_thumbprint?: string | null;
@@ -71,6 +76,30 @@ export class VcenterStore {
 
   async nameTaken(name: string, exceptId?: string, q: Queryable = this.db): Promise<boolean> {
     return (await q('vcenters').where({ name }).modify((b) => (exceptId ? b.whereNot({ id: exceptId }) : b)).first('id')) !== undefined;
+  }
+
+  /** Locks the row until the transaction ends; false when the vCenter does not exist (any more). */
+  async lock(id: string, q: Queryable): Promise<boolean> {
+    return (await q('vcenters').where({ id }).forUpdate().first('id')) !== undefined;
+  }
+
+  /**
+   * The outcome of a discovery: a success sets `last_discovery_at` and clears `last_error`; a
+   * failure sets `last_error` and leaves `last_discovery_at` (the last time the inventory was read).
+   */
+  async recordDiscovery(id: string, outcome: { at: Date } | { error: string }, q: Queryable = this.db): Promise<void> {
+    const w = 'at' in outcome ? { last_discovery_at: outcome.at, last_error: null } : { last_error: outcome.error };
+    // updated_at tells when the configuration changed, not when discovery last ran
+    await q('vcenters').where({ id }).update({ ...w, updated_at: q.raw('updated_at') });
+  }
+
+  /** Enabled vCenters whose last successful discovery is older than `before` (or that never had one), oldest first. */
+  async dueForDiscovery(before: Date, q: Queryable = this.db): Promise<{ id: string; name: string }[]> {
+    return (await q('vcenters')
+      .where({ enabled: true })
+      .where((w) => w.whereNull('last_discovery_at').orWhere('last_discovery_at', '<', before))
+      .orderByRaw('last_discovery_at IS NOT NULL, last_discovery_at, id')
+      .select('id', 'name')) as { id: string; name: string }[];
   }
 
   async endpointTaken(host: string, port: number, exceptId?: string, q: Queryable = this.db): Promise<boolean> {

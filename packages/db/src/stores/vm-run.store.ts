@@ -187,6 +187,29 @@ export class VmRunStore {
     return n > 0;
   }
 
+  /**
+   * Moves several open rows to their final states in two statements (lock the open ones, then one
+   * UPDATE with per-row values); returns the ids that moved. Rows final already are left alone.
+   */
+  async finishMany(results: { id: number; r: VmRunResult }[], q: Queryable): Promise<Set<number>> {
+    if (!results.length) return new Set();
+    const open = (await q('protection_flow_vm_runs').whereIn('id', results.map((x) => x.id)).whereIn('status', OPEN_VM_RUN).forUpdate().select('id')) as { id: number }[];
+    const moving = new Set(open.map((o) => num(o.id)));
+    const rows = results.filter((x) => moving.has(x.id));
+    if (!rows.length) return moving;
+    const caseOf = (col: string, val: (x: (typeof rows)[number]) => unknown) => q.raw(`CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${col} END`, rows.flatMap((x) => [x.id, val(x)]) as (string | number | null)[]);
+    await q('protection_flow_vm_runs')
+      .whereIn('id', rows.map((x) => x.id))
+      .update({
+        status: caseOf('status', (x) => x.r.status),
+        bytes_transferred: caseOf('bytes_transferred', (x) => x.r.bytes_transferred),
+        backup_job_id: caseOf('backup_job_id', (x) => x.r.backup_job_id ?? null),
+        error_message: caseOf('error_message', (x) => x.r.error_message ?? null),
+        completed_at: q.fn.now(3),
+      });
+    return moving;
+  }
+
   /** Waiting rows older than their flow's start window (vm_start_window_minutes). */
   async staleWaiting(q: Queryable = this.db): Promise<(VmRunRecord & { window_minutes: number })[]> {
     const rows = (await q('protection_flow_vm_runs as r')

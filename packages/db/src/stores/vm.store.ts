@@ -128,6 +128,37 @@ export class VmStore {
     return row.context_id;
   }
 
+  /** Every VM of a vCenter (present and missing) with its disks sorted by key: what discovery compares against. */
+  async inventoryOf(vcenterId: string, q: Queryable = this.db): Promise<{ vm: VmRecord; disks: VmDiskRecord[] }[]> {
+    const vms = ((await this.select(q).where('v.vcenter_id', vcenterId).orderBy('v.context_id')) as Record<string, unknown>[]).map(toRecord);
+    const rows = (await q('vm_disks as d')
+      .join('vm_contexts as v', 'v.context_id', 'd.vm_context_id')
+      .where('v.vcenter_id', vcenterId)
+      .orderBy(['d.vm_context_id', 'd.disk_key'])
+      .select('d.vm_context_id', 'd.disk_key', 'd.disk_uuid', 'd.label', 'd.capacity_bytes', 'd.datastore_path', 'd.disk_mode')) as Record<string, unknown>[];
+    const disks = new Map<string, VmDiskRecord[]>();
+    for (const { vm_context_id, ...r } of rows) {
+      const list = disks.get(String(vm_context_id)) ?? [];
+      list.push({ ...(r as unknown as VmDiskRecord), disk_key: num(r.disk_key), capacity_bytes: num(r.capacity_bytes) });
+      disks.set(String(vm_context_id), list);
+    }
+    return vms.map((vm) => ({ vm, disks: disks.get(vm.context_id) ?? [] }));
+  }
+
+  /** Sets `last_seen_at` of VMs whose inventory data did not change; `updated_at` keeps telling when it last did. */
+  async touchSeen(ids: string[], at: Date, q: Queryable = this.db): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1000) {
+      await q('vm_contexts').whereIn('context_id', ids.slice(i, i + 1000)).update({ last_seen_at: at, updated_at: q.raw('updated_at') });
+    }
+  }
+
+  /** Marks VMs missing (their vCenter no longer lists them). Rows, disks and backups stay. */
+  async markMissing(ids: string[], q: Queryable = this.db): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1000) {
+      await q('vm_contexts').whereIn('context_id', ids.slice(i, i + 1000)).update({ inventory_status: 'missing' });
+    }
+  }
+
   async replaceDisks(id: string, disks: VmDiskRecord[], q: Queryable = this.db): Promise<void> {
     await q('vm_disks').where({ vm_context_id: id }).delete();
     if (disks.length) await q('vm_disks').insert(disks.map((d) => ({ ...d, vm_context_id: id })));

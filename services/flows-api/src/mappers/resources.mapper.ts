@@ -83,6 +83,7 @@ export function toVcenterResponse(c: VcenterRecord): VcenterResponse {
     name: c.name,
     host: c.host,
     port: c.port,
+    protocol: c.protocol,
     username: c.username,
     tls_thumbprint: c.tls_thumbprint,
     insecure: c.insecure,
