@@ -215,3 +215,29 @@ describe('engine: the sweeper', function () {
     expect((await hub.admin.get(`${P}/${f.id}/executions/${e.id}`)).body.status).to.equal('success');
   });
 });
+
+describe('engine: Redis lost under a pending execution', function () {
+  this.timeout(60_000);
+  let hub: EngineHub;
+  before(async () => {
+    hub = await startEngineHub();
+  });
+  after(async () => hub?.stopAll());
+
+  it('the sweeper starts a pending execution whose flow.run job is gone, and it runs to the end', async () => {
+    const vm = await makeVm(hub);
+    const repo = await makeRepository(hub);
+    const f = (await hub.admin.post(P, { name: unique('lost'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id })).body;
+    // the orchestrator is paused: the job waits, then Redis loses it
+    await hub.orchestrator.worker.pause();
+    const e = (await hub.admin.post(`${P}/${f.id}/execute`)).body;
+    await hub.api.queues.flowRuns.obliterate({ force: true });
+    await hub.db.db('protection_flow_executions').where({ id: e.id }).update({ created_at: new Date(Date.now() - 5 * 60_000) });
+    hub.orchestrator.worker.resume();
+    const report = await hub.orchestrator.engine.sweeper.sweep();
+    expect(report.started).to.equal(1);
+    const done = await hub.waitForExecution(f.id, e.id);
+    expect(done).to.include({ status: 'success', jobs_completed: 1 });
+    expect((await hub.orchestrator.engine.sweeper.sweep()).started).to.equal(0);
+  });
+});

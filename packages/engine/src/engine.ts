@@ -14,14 +14,15 @@ export function createEngine(deps: { db: Db; stores: Stores; vmJobs: VmJobSink &
   const log = new JobLog(deps.stores.jobLogs, deps.logger);
   const releaser = new Releaser(deps.db, deps.stores, deps.vmJobs);
   const recorder = new ResultRecorder(deps.db, deps.stores, releaser, log);
+  const starter = new ExecutionStarter(deps.db, deps.stores, releaser, log);
   return {
     log,
     releaser,
     recorder,
-    starter: new ExecutionStarter(deps.db, deps.stores, releaser, log),
+    starter,
     fires: new FireHandler(deps.db, deps.stores, log, deps.now),
     canceller: new Canceller(deps.db, deps.stores, deps.vmJobs, log),
-    sweeper: new Sweeper(deps.db, deps.stores, releaser, recorder, deps.vmJobs),
+    sweeper: new Sweeper(deps.db, deps.stores, releaser, recorder, deps.vmJobs, starter),
     runner: new VmJobRunner(deps.stores, recorder, log),
   };
 }

@@ -13,12 +13,21 @@ export interface SweepReport {
   skippedStale: number;
   requeued: number;
   finalized: number;
+  /** Pending executions started here because their flow.run job was gone (Redis lost). */
+  started: number;
+}
+
+/** Starts executions (the ExecutionStarter). */
+export interface Starter {
+  startMany(executionIds: string[]): Promise<unknown[]>;
 }
 
 /**
  * Repairs what a crash or a lost Redis can leave behind; safe on every replica at once:
  * VMs that waited past their flow's start window are skipped with the reason, queued VMs whose
- * job is gone are queued again, and running executions whose VMs all ended are finalized.
+ * job is gone are queued again, pending executions older than a minute are started (their
+ * flow.run job was lost with Redis; starting is idempotent), and running executions whose VMs all
+ * ended are finalized.
  */
 export class Sweeper {
   constructor(
@@ -27,11 +36,17 @@ export class Sweeper {
     private readonly releaser: Releaser,
     private readonly recorder: ResultRecorder,
     private readonly jobs: VmJobLookup,
+    private readonly starter: Starter,
     private readonly lostAfterMs = 60_000,
   ) {}
 
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { skippedStale: 0, requeued: 0, finalized: 0 };
+    const report: SweepReport = { skippedStale: 0, requeued: 0, finalized: 0, started: 0 };
+    const stuck = await this.stores.executions.pendingBefore(new Date(Date.now() - this.lostAfterMs));
+    if (stuck.length) {
+      await this.starter.startMany(stuck);
+      report.started = stuck.length;
+    }
     for (const r of await this.stores.vmRuns.staleWaiting()) {
       const res = await this.recorder.record(r.id, {
         status: 'skipped',

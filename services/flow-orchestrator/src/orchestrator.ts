@@ -88,6 +88,7 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
     metrics.repaired('vm_stale_skipped', r.skippedStale);
     metrics.repaired('vm_requeued', r.requeued);
     metrics.repaired('execution_finalized', r.finalized);
+    metrics.repaired('execution_started', r.started);
   });
   await reconcile();
   const timers = [setInterval(reconcile, (deps.reconcileSeconds ?? 60) * 1000), setInterval(sweep, (deps.sweepSeconds ?? 30) * 1000)];

@@ -150,6 +150,12 @@ export class ExecutionStore {
       .ignore();
   }
 
+  /** Ids of executions still pending that were created before `before` (at most 500). */
+  async pendingBefore(before: Date, q: Queryable = this.db): Promise<string[]> {
+    const rows = (await q('protection_flow_executions').where({ status: 'pending' }).where('created_at', '<', before).orderBy('created_at').limit(500).select('id')) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   /** Locks several executions in id order and returns them. */
   async lockMany(ids: string[], q: Queryable): Promise<{ id: string; flow_id: string; status: ExecutionStatus; cancel_requested_at: Date | null }[]> {
     if (!ids.length) return [];
