@@ -49,6 +49,7 @@ env.PORT ||= '8082';
 env.DATA_DIR ||= path.join(ROOT, '.data');
 env.LOG_LEVEL ||= 'info';
 env.ORCHESTRATOR_METRICS_PORT ||= String(Number(env.PORT) + 1);
+env.WORKER_METRICS_PORT ||= String(Number(env.PORT) + 2);
 mkdirSync(env.DATA_DIR, { recursive: true, mode: 0o750 });
 
 // The secret key encrypts credentials at rest. Without one, make one and keep it with the data.
@@ -71,6 +72,7 @@ run('node --import tsx --conditions=source infra/scripts/migrate.ts', { env });
 const services = [
   { name: 'flows-api', entry: 'services/flows-api/dist/main.js' },
   { name: 'flow-orchestrator', entry: 'services/flow-orchestrator/dist/main.js' },
+  { name: 'backup-worker', entry: 'services/backup-worker/dist/main.js' },
 ];
 const children = new Map();
 let stopping = false;

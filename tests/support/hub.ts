@@ -61,6 +61,8 @@ export interface TestHub {
   anonymous: Client;
   /** A folder for repositories, removed at stop. */
   dataDir: string;
+  /** The hub's VAULTFLOW_SECRET_KEY, for a backup worker that opens stored vCenter passwords. */
+  secretKey: string;
   /** Logs in a new user of `role` and returns a client with its session. */
   userClient(role: 'admin' | 'operator' | 'viewer'): Promise<Client>;
   stop(): Promise<void>;
@@ -73,11 +75,12 @@ export async function startHub(opts: { now?: () => Date } = {}): Promise<TestHub
   const redis = createRedis(TEST_REDIS_URL);
   const bootstrapToken = `bt_${randomBytes(24).toString('hex')}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vaultflow-test-'));
+  const secretKey = randomBytes(32).toString('hex');
   const api = buildApi({
     db: db.db,
     redis,
     redisPrefix: prefix,
-    secretKey: randomBytes(32).toString('hex'),
+    secretKey,
     logger: createLogger('flows-api-test', (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent'),
     bootstrapToken,
     validateResponses: true,
@@ -90,7 +93,7 @@ export async function startHub(opts: { now?: () => Date } = {}): Promise<TestHub
   const admin = anonymous.as(bootstrapToken);
   let n = 0;
   return {
-    api, db, redis, prefix, url, admin, anonymous, dataDir,
+    api, db, redis, prefix, url, admin, anonymous, dataDir, secretKey,
     async userClient(role) {
       const username = `${role}-${++n}-${randomBytes(3).toString('hex')}`;
       const password = `pw-${randomBytes(12).toString('hex')}`;

@@ -19,3 +19,4 @@ export { vim, envelope, SERVICE_INSTANCE, type VimRequest, type PropertyFilterSp
 export { parseXml, xsiType, escapeXml, XSI_NS, VIM25_NS, SOAPENV_NS, type XmlElement, type XmlAttribute } from './xml.js';
 export { parseMoRef, toMoRef } from './moref.js';
 export type * from './types.js';
+export { sdkUrlOfTarget, tlsPolicyOf, type VcenterTarget } from './vcenter-target.js';

@@ -87,4 +87,38 @@ export class BackupStore {
     const rows = (await q('backup_disks').where({ backup_job_id: id }).orderBy('disk_key').select('disk_key', 'disk_uuid', 'capacity_bytes', 'backup_mode', 'change_id', 'bytes_transferred', 'status', 'error_message')) as Record<string, unknown>[];
     return rows.map((r) => ({ ...(r as unknown as BackupDiskRecord), disk_key: num(r.disk_key), capacity_bytes: num(r.capacity_bytes), bytes_transferred: num(r.bytes_transferred) }));
   }
+
+  /** Inserts a backup that starts now (status running). */
+  async insertRunning(b: { id: string; vm_context_id: string; repository_id: number; flow_execution_id: string | null; backup_type: BackupRecord['backup_type']; requested_type: BackupRecord['requested_type']; consistency: BackupRecord['consistency']; created_by: string }, q: Queryable = this.db): Promise<void> {
+    await q('backup_jobs').insert({ ...b, status: 'running', started_at: new Date() });
+  }
+
+  /**
+   * The disks of the VM's newest successful backup, or [] when it has none: what an incremental is
+   * planned against.
+   */
+  async lastSuccessfulDisks(vmContextId: string, repositoryId: number, q: Queryable = this.db): Promise<{ backup_id: string; manifest_ref: string | null; disks: BackupDiskRecord[] } | undefined> {
+    const last = (await q('backup_jobs').where({ vm_context_id: vmContextId, repository_id: repositoryId, status: 'success' }).orderBy([{ column: 'completed_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('id', 'manifest_ref')) as { id: string; manifest_ref: string | null } | undefined;
+    if (!last) return undefined;
+    return { backup_id: last.id, manifest_ref: last.manifest_ref, disks: await this.disks(last.id, q) };
+  }
+
+  /**
+   * Records a committed restore point in one transaction: its disks, the backup as success, and the
+   * VM's last backup. Call only after the point is committed to the repository.
+   */
+  async complete(id: string, r: { backup_type: BackupRecord['backup_type']; bytes_total: number; bytes_transferred: number; bytes_stored: number; manifest_ref: string; disks: (Omit<BackupDiskRecord, 'status' | 'error_message'> & { previous_change_id: string | null })[] }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const at = new Date();
+      if (r.disks.length) await tx('backup_disks').insert(r.disks.map((d) => ({ ...d, backup_job_id: id, status: 'success' })));
+      await tx('backup_jobs').where({ id }).update({ status: 'success', backup_type: r.backup_type, bytes_total: r.bytes_total, bytes_transferred: r.bytes_transferred, bytes_stored: r.bytes_stored, manifest_ref: r.manifest_ref, completed_at: at });
+      const row = (await tx('backup_jobs').where({ id }).first('vm_context_id')) as { vm_context_id: string };
+      await tx('vm_contexts').where({ context_id: row.vm_context_id }).update({ last_backup_at: at, last_backup_id: id });
+    });
+  }
+
+  /** Ends a backup that did not produce a point (failed or cancelled). Idempotent; never touches a successful one. */
+  async fail(id: string, status: 'failed' | 'cancelled', error: string, q: Queryable = this.db): Promise<void> {
+    await q('backup_jobs').where({ id }).whereIn('status', ['pending', 'running']).update({ status, error_message: error.slice(0, 60_000), completed_at: new Date() });
+  }
 }

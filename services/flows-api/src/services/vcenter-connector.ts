@@ -1,16 +1,8 @@
 import { AppError, unprocessable, type ErrorDetail } from '@vaultflow/errors';
-import { isVsphereError, VimFault, VsphereClient, VsphereError, type TlsPolicy, type VirtualDiskInfo, type VmInfo } from '@vaultflow/vsphere';
+import { isVsphereError, sdkUrlOfTarget, tlsPolicyOf, VimFault, VsphereClient, VsphereError, type VcenterTarget, type VirtualDiskInfo, type VmInfo } from '@vaultflow/vsphere';
 
-/** Where and how to log in to one vCenter (the password in clear, only in memory). */
-export interface VcenterTarget {
-  host: string;
-  port: number;
-  protocol: 'https' | 'http';
-  username: string;
-  password: string;
-  tls_thumbprint: string | null;
-  insecure: boolean;
-}
+// The target and its URL and TLS policy live in @vaultflow/vsphere: the backup worker connects the same way.
+export { sdkUrlOfTarget, tlsPolicyOf, type VcenterTarget };
 
 /** One disk as discovery stores it (the columns of vm_disks). */
 export interface DiscoveredDisk {
@@ -60,19 +52,6 @@ export interface VsphereConnectorOptions {
   loginTimeoutMs?: number;
   /** Per request once logged in (inventory pages of a large vCenter). Default 60 s. */
   requestTimeoutMs?: number;
-}
-
-/** The SDK URL of a target; IPv6 literals get their brackets. */
-export function sdkUrlOfTarget(t: Pick<VcenterTarget, 'host' | 'port' | 'protocol'>): string {
-  const host = t.host.includes(':') && !t.host.startsWith('[') ? `[${t.host}]` : t.host;
-  return `${t.protocol}://${host}:${t.port}/sdk`;
-}
-
-/** thumbprint -> pinned, insecure (or plain http, which has no certificate) -> accept any. */
-export function tlsPolicyOf(t: Pick<VcenterTarget, 'protocol' | 'tls_thumbprint' | 'insecure'>): TlsPolicy {
-  if (t.protocol === 'https' && t.tls_thumbprint) return { mode: 'thumbprint', thumbprint: t.tls_thumbprint };
-  if (t.insecure || t.protocol === 'http') return { mode: 'insecure' };
-  return { mode: 'verify' };
 }
 
 const field = (name: string, message: string): ErrorDetail[] => [{ field: `body.${name}`, message }];

@@ -1,0 +1,36 @@
+import type { RunOutcome, VmJobRunner, VmProgress } from '@vaultflow/engine';
+import type { BackupVmPayload } from '@vaultflow/queue';
+import type { WorkerMetrics } from '../metrics.js';
+import type { VmBackupService } from '../services/vm-backup.service.js';
+
+/** What the handler needs of a queue job (a BullMQ Job fits, but the handler never sees one). */
+export interface VmJobInput {
+  data: BackupVmPayload;
+  /** Attempts made before this one. */
+  attemptsMade: number;
+  maxAttempts: number;
+  reportProgress(p: VmProgress): void;
+}
+
+/** `backup.vm`: the engine's VM lifecycle around one VM backup, with its duration measured. */
+export class BackupVmHandler {
+  constructor(
+    private readonly runner: VmJobRunner,
+    private readonly backups: VmBackupService,
+    private readonly metrics: WorkerMetrics,
+    private readonly workerId: string,
+    private readonly checkEveryMs = 2000,
+  ) {}
+
+  async handle(job: VmJobInput): Promise<RunOutcome> {
+    const t0 = process.hrtime.bigint();
+    const out = await this.runner.run(
+      job.data,
+      { workerId: this.workerId, attempt: job.attemptsMade + 1, maxAttempts: job.maxAttempts, checkEveryMs: this.checkEveryMs, onProgress: (p) => job.reportProgress(p) },
+      (ctx) => this.backups.backup(ctx),
+    );
+    const status = out.state === 'recorded' ? out.status : out.state;
+    this.metrics.jobDone(status, Number(process.hrtime.bigint() - t0) / 1e9);
+    return out;
+  }
+}

@@ -1,0 +1,99 @@
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { createStores, type Db } from '@vaultflow/db';
+import { createEngine } from '@vaultflow/engine';
+import type { Logger } from '@vaultflow/logging';
+import { JOBS, QUEUES, VmBackupQueue, assertHandlers, createRedis, openQueue, type BackupVmPayload } from '@vaultflow/queue';
+import { BackupVmHandler } from './handlers/backup-vm.handler.js';
+import { createWorkerMetrics } from './metrics.js';
+import { VmBackupService, type PasswordOpener, type VsphereConnect } from './services/vm-backup.service.js';
+
+export interface BackupWorkerDeps {
+  db: Db;
+  redisUrl: URL | string;
+  redisPrefix: string;
+  /** Opens the stored vCenter passwords (a SecretBox over VAULTFLOW_SECRET_KEY). */
+  secrets: PasswordOpener;
+  logger: Logger;
+  /** VMs at once; default 4. */
+  concurrency?: number;
+  /** Serve /metrics and /healthz on this port (0 or undefined: none). */
+  metricsPort?: number;
+  metricsHost?: string;
+  workerId?: string;
+  /** How often progress is saved and cancellation checked; default 2000 ms. */
+  checkEveryMs?: number;
+  connect?: VsphereConnect;
+}
+
+/** One backup-worker replica: consumes `vm-backups` and backs up one VM per job. Any number may run at once. */
+export async function startBackupWorker(deps: BackupWorkerDeps) {
+  const stores = createStores(deps.db);
+  const connection = createRedis(deps.redisUrl);
+  const vmBackups = openQueue(QUEUES.vmBackups, connection, deps.redisPrefix);
+  const engine = createEngine({ db: deps.db, stores, vmJobs: new VmBackupQueue(vmBackups), logger: deps.logger });
+  const metrics = createWorkerMetrics();
+  const service = new VmBackupService({ stores, secrets: deps.secrets, log: engine.log, logger: deps.logger, metrics, ...(deps.connect ? { connect: deps.connect } : {}) });
+  const workerId = deps.workerId ?? `backup-worker-${randomUUID().slice(0, 8)}`;
+  const handler = new BackupVmHandler(engine.runner, service, metrics, workerId, deps.checkEveryMs);
+  const spec = JOBS['backup.vm'];
+  const handlers = {
+    'backup.vm': async (job: { data: BackupVmPayload; attemptsMade: number; opts: { attempts?: number }; updateProgress(p: object): Promise<void> }) => {
+      const out = await handler.handle({ data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? spec.attempts, reportProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
+      if (out.state === 'retry') throw out.error;
+      if (out.state === 'recorded' && out.status === 'failed') throw new UnrecoverableError(out.error ?? 'failed');
+      return out;
+    },
+  };
+  assertHandlers(QUEUES.vmBackups, handlers);
+
+  const worker = new Worker(
+    QUEUES.vmBackups,
+    async (job) => {
+      const fn = handlers[job.name as keyof typeof handlers];
+      if (!fn) throw new UnrecoverableError(`no handler for ${job.name}`);
+      return fn(job);
+    },
+    { connection: createRedis(deps.redisUrl), prefix: deps.redisPrefix, concurrency: deps.concurrency ?? 4, lockDuration: spec.lockMs, stalledInterval: spec.stalledCheckMs, maxStalledCount: 2 },
+  );
+  worker.on('failed', (job, err) => deps.logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'backup.vm failed'));
+  worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'vm-backups worker error'));
+
+  let server: Server | undefined;
+  if (deps.metricsPort) {
+    server = createServer(async (req, res) => {
+      if (req.url === '/metrics') {
+        res.setHeader('Content-Type', metrics.registry.contentType);
+        res.end(await metrics.registry.metrics());
+      } else if (req.url === '/healthz') {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ status: worker.isRunning() ? 'ok' : 'stopped' }));
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(deps.metricsPort, deps.metricsHost ?? '0.0.0.0', resolve);
+    });
+  }
+
+  return {
+    worker,
+    workerId,
+    metrics,
+    /** The port /metrics listens on (useful when metricsPort asked for any free one). */
+    metricsPort: (() => { const a = server?.address(); return a && typeof a === 'object' ? a.port : undefined; })(),
+    /** Stops taking jobs, waits for running ones, and frees every connection. */
+    async close() {
+      await worker.close();
+      await engine.log.flush();
+      await vmBackups.close();
+      connection.disconnect();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
+}
+export type BackupWorker = Awaited<ReturnType<typeof startBackupWorker>>;
