@@ -10,3 +10,4 @@ export * from './sweeper.js';
 export * from './engine.js';
 export * from './vm-job-runner.js';
 export * from './batcher.js';
+export * from './map-limit.js';

@@ -11,7 +11,7 @@ import {
   type MoRef, type VcenterTarget, type VirtualDiskInfo, type VmInfo,
 } from '@vaultflow/vsphere';
 import type { WorkerMetrics } from '../metrics.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '@vaultflow/engine';
 import { PermanentError } from './permanent-error.js';
 
 /** What the service needs to log in to a vCenter; a test may hand in its own. */

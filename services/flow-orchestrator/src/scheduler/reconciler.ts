@@ -3,7 +3,7 @@ import type { Stores } from '@vaultflow/db';
 import { nextFires } from '@vaultflow/domain';
 import type { Logger } from '@vaultflow/logging';
 import type { FlowRunPayload, FlowSchedulers } from '@vaultflow/queue';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '@vaultflow/engine';
 
 /** Places a `flow.run` job for a fire the scheduler did not produce (a misfire within grace). */
 export interface FireQueue {
