@@ -14,3 +14,4 @@ export function createLogger(service: string, level: LevelWithSilent = 'info'): 
     },
   });
 }
+export * from './metrics-server.js';

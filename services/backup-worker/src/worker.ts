@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { createStores, type Db } from '@vaultflow/db';
 import { createEngine } from '@vaultflow/engine';
-import type { Logger } from '@vaultflow/logging';
+import { startMetricsServer, type Logger } from '@vaultflow/logging';
 import { JOBS, QUEUES, VmBackupQueue, assertHandlers, createRedis, openQueue, type BackupVmPayload } from '@vaultflow/queue';
 import { BackupVmHandler } from './handlers/backup-vm.handler.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -60,25 +59,7 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
   worker.on('failed', (job, err) => deps.logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'backup.vm failed'));
   worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'vm-backups worker error'));
 
-  let server: Server | undefined;
-  if (deps.metricsPort) {
-    server = createServer(async (req, res) => {
-      if (req.url === '/metrics') {
-        res.setHeader('Content-Type', metrics.registry.contentType);
-        res.end(await metrics.registry.metrics());
-      } else if (req.url === '/healthz') {
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ status: worker.isRunning() ? 'ok' : 'stopped' }));
-      } else {
-        res.statusCode = 404;
-        res.end();
-      }
-    });
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(deps.metricsPort, deps.metricsHost ?? '0.0.0.0', resolve);
-    });
-  }
+  const server = deps.metricsPort ? await startMetricsServer({ registry: metrics.registry, port: deps.metricsPort, host: deps.metricsHost, healthy: () => worker.isRunning() }) : undefined;
 
   return {
     worker,

@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createStores, type Db } from '@vaultflow/db';
 import { createEngine } from '@vaultflow/engine';
-import type { Logger } from '@vaultflow/logging';
+import { startMetricsServer, type Logger } from '@vaultflow/logging';
 import { FlowSchedulers, JOBS, QUEUES, VmBackupQueue, assertHandlers, createRedis, openQueue, type FlowRunPayload } from '@vaultflow/queue';
 import { FlowRunHandler } from './handlers/flow-run.handler.js';
 import { createOrchestratorMetrics } from './metrics.js';
@@ -93,22 +92,7 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
   await reconcile();
   const timers = [setInterval(reconcile, (deps.reconcileSeconds ?? 60) * 1000), setInterval(sweep, (deps.sweepSeconds ?? 30) * 1000)];
 
-  let server: Server | undefined;
-  if (deps.metricsPort) {
-    server = createServer(async (req, res) => {
-      if (req.url === '/metrics') {
-        res.setHeader('Content-Type', metrics.registry.contentType);
-        res.end(await metrics.registry.metrics());
-      } else if (req.url === '/healthz') {
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ status: worker.isRunning() ? 'ok' : 'stopped' }));
-      } else {
-        res.statusCode = 404;
-        res.end();
-      }
-    });
-    await new Promise<void>((resolve) => server!.listen(deps.metricsPort, deps.metricsHost ?? '0.0.0.0', resolve));
-  }
+  const server = deps.metricsPort ? await startMetricsServer({ registry: metrics.registry, port: deps.metricsPort, host: deps.metricsHost, healthy: () => worker.isRunning() }) : undefined;
 
   return {
     engine,
