@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { Repository, type RestoreSink } from '@vaultflow/backup-repository';
+import { Repository } from '@vaultflow/backup-repository';
 import { startBackupWorker, type BackupWorker } from '@vaultflow/backup-worker';
 import { startOrchestrator, type Orchestrator } from '@vaultflow/flow-orchestrator';
 import { createLogger } from '@vaultflow/logging';
@@ -11,6 +11,7 @@ import { TEST_REDIS_URL, startVcsim, type Vcsim, type VcsimVm } from '@vaultflow
 import { makeGroup, makeRepository } from '../support/fixtures.js';
 import { startHub, unique, type TestHub } from '../support/hub.js';
 import { vcsimEndpoint } from '../support/vcenter-lab.js';
+import { restoredSha256 } from '../../packages/backup-repository/src/testing/restored-sha.js';
 
 // The data path end to end: a flow over a group of two simulated VMs, executed through the API, with the
 // real orchestrator and the real backup worker in-process. Restores are compared with the disks' content
@@ -45,20 +46,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function restoredSha(repo: Repository, pointId: string, key: string): Promise<string> {
-  const h = createHash('sha256');
-  let pos = 0;
-  const sink: RestoreSink = {
-    async write(data, offset) {
-      expect(offset).to.equal(pos);
-      h.update(data);
-      pos += data.length;
-    },
-  };
-  await repo.restoreDisk(pointId, key, sink);
-  expect(pos).to.equal(CAPACITY);
-  return h.digest('hex');
-}
+const restoredSha = (repo: Repository, pointId: string, key: string) => restoredSha256(repo, pointId, key, CAPACITY);
 
 describe('backup worker: flow executions back up simulated VMs, full then incremental', function () {
   this.timeout(120_000);

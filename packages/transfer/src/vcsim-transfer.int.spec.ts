@@ -3,12 +3,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Repository, type PointInfo, type RestoreSink } from '@vaultflow/backup-repository';
+import { Repository, type PointInfo } from '@vaultflow/backup-repository';
 import { snapshotName, VsphereClient, type VirtualDiskInfo } from '@vaultflow/vsphere';
 import { startVcsim, type Vcsim, type VcsimVm } from '../../testing/src/vcsim.js';
 import { planReads, planVmDisks, queryPlannedAreas, type DiskPlan, type PreviousDiskRecord } from './cbt-planner.js';
 import { transferDisk, type TransferProgress, type TransferResult } from './disk-transfer.js';
 import { HttpFolderReader } from './http-folder-reader.js';
+import { restoredSha256 } from '../../backup-repository/src/testing/restored-sha.js';
 
 // The transfer pieces composed the way the backup worker will: snapshot, plan, changed areas (with the
 // FileFault fallback), /folder range reads, a restore point; each restore compared with the simulator's
@@ -44,21 +45,7 @@ function nonZeroBlocks(image: Buffer): number[] {
   return out;
 }
 
-/** Hashes a disk restored from a point, checking that the restore goes in one pass from 0. */
-async function restoredSha(repo: Repository, pointId: string, key: string): Promise<string> {
-  const h = createHash('sha256');
-  let pos = 0;
-  const sink: RestoreSink = {
-    async write(data, offset) {
-      expect(offset).to.equal(pos);
-      h.update(data);
-      pos += data.length;
-    },
-  };
-  await repo.restoreDisk(pointId, key, sink);
-  expect(pos).to.equal(CAPACITY);
-  return h.digest('hex');
-}
+const restoredSha = (repo: Repository, pointId: string, key: string) => restoredSha256(repo, pointId, key, CAPACITY);
 
 interface DiskOutcome {
   disk: VirtualDiskInfo;

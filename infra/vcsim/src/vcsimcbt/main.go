@@ -345,7 +345,7 @@ func (c *cbt) onSnapshot(s *simulator.VirtualMachineSnapshot) {
 		live := flatPath(b.FileName)
 		err := freezeFile(live, sd.flatPath, capBytes)
 		if err == nil {
-			err = os.WriteFile(localPath(frozenName), []byte("# vcsimcbt frozen disk descriptor (stub)\n"), 0o644)
+			err = os.WriteFile(localPath(frozenName), []byte("# vcsimcbt frozen disk descriptor: the data is in the -flat file beside it\n"), 0o644)
 		}
 		if err == nil {
 			sd.hashes, err = c.hashFile(sd.flatPath, capBytes)
