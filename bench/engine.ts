@@ -128,7 +128,8 @@ async function main() {
     await proc.close();
     await orch.close();
   } finally {
-    await t.drop();
+    if (process.env.BENCH_KEEP_DB) log(`kept database ${t.name} for analysis`);
+    else await t.drop();
     await deleteRedisPrefix(prefix);
   }
 

@@ -59,6 +59,37 @@ describe('engine: schedules fire exactly once', function () {
     expect(await new FlowSchedulers(openQueue(QUEUES.flowRuns, hub.redis, hub.prefix)).get(flow.id)).to.equal(undefined);
   });
 
+  it('many flows due at one moment fire together: one execution each, swept by one orchestrator, next run moved on at once', async () => {
+    const N = 24;
+    const fireAt = new Date(Math.ceil((Date.now() + 9_000) / 1000) * 1000);
+    const cron = `${fireAt.getUTCSeconds()} ${fireAt.getUTCMinutes()} ${fireAt.getUTCHours()} * * *`;
+    const repo = await makeRepository(hub);
+    const schedule = (await hub.admin.post('/api/v1/schedules', { name: unique('moment'), cron_expression: cron })).body;
+    const flows: { id: string }[] = [];
+    for (let i = 0; i < N; i++) {
+      const vm = await makeVm(hub, { vm_name: `quick-moment-${i}-${unique('v').replace(/\W/g, '')}` });
+      flows.push((await hub.admin.post(P, { name: unique('moment'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id, schedule_id: schedule.id })).body);
+    }
+    // One flow is disabled before the moment: the sweep must leave it alone.
+    await hub.admin.patch(`${P}/${flows[N - 1]!.id}/disable`);
+    while (Date.now() < fireAt.getTime() + 4_000) await sleep(250);
+    const ids = flows.map((f) => f.id);
+    const rows = await hub.db.db('protection_flow_executions').whereIn('flow_id', ids);
+    expect(rows).to.have.length(N - 1);
+    expect(new Set(rows.map((r: { flow_id: string }) => r.flow_id)).size).to.equal(N - 1);
+    for (const r of rows) expect(new Date(r.scheduled_for).getTime()).to.equal(fireAt.getTime());
+    for (const r of rows) if (!['success', 'warning', 'error'].includes(r.status)) await hub.waitForExecution(r.flow_id, r.id);
+    const done = await hub.db.db('protection_flow_executions').whereIn('flow_id', ids);
+    for (const r of done) expect(r).to.include({ status: 'success', jobs_created: 1, jobs_completed: 1 });
+    // Two orchestrators run (the first test started a second one): the moment was claimed once.
+    expect(await hub.redis.get(`${hub.prefix}:fire-sweep:${fireAt.getTime()}`)).to.not.equal(null);
+    // next_execution_time moved to tomorrow's fire at the fire, not at the reconciler's next pass (an hour away here).
+    const next = await hub.db.db('protection_flows').whereIn('id', ids.slice(0, N - 1)).select('next_execution_time');
+    for (const n of next) expect(new Date(n.next_execution_time).getTime()).to.equal(fireAt.getTime() + 86_400_000);
+    const disabled = await hub.db.db('protection_flow_executions').where({ flow_id: flows[N - 1]!.id });
+    expect(disabled).to.have.length(0);
+  });
+
   it('a fire while the previous execution still runs is skipped and recorded, never run in parallel', async () => {
     const { flow } = await scheduledFlow(hub, '* * * * * *', 'slow');
     await sleep(5_000);

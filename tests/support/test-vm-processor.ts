@@ -40,6 +40,7 @@ export async function startTestProcessor(o: TestProcessorOptions) {
   const workerId = o.workerId ?? `test-${randomUUID().slice(0, 8)}`;
   const spec = JOBS['backup.vm'];
   const behaviourOf = async (p: BackupVmPayload): Promise<VmBehaviour> => {
+    if (!o.behaviours?.length) return { ...(o.defaults ?? {}) };
     const run = await stores.vmRuns.get(p.vm_run_id);
     const name = run?.vm_name ?? '';
     return { ...(o.defaults ?? {}), ...((o.behaviours ?? []).find(([prefix]) => name.startsWith(prefix))?.[1] ?? {}) };
@@ -54,7 +55,8 @@ export async function startTestProcessor(o: TestProcessorOptions) {
         const steps = 5;
         for (let i = 1; i <= steps; i++) {
           if (ctx.signal.aborted) throw new Error('cancelled');
-          await new Promise((r) => setTimeout(r, (b.delayMs ?? 50) / steps));
+          const ms = (b.delayMs ?? 50) / steps;
+          if (ms > 0) await new Promise((r) => setTimeout(r, ms));
           ctx.progress({ phase: 'transfer', bytes_done: Math.round((total * i) / steps), bytes_total: total });
         }
         if (b.fail) throw new Error('simulated permanent failure');

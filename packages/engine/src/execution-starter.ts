@@ -43,7 +43,10 @@ export class ExecutionStarter {
   async startMany(executionIds: string[]): Promise<StartOutcome[]> {
     const results = await this.db.transaction(async (trx) => {
       const byId = new Map<string, Started>();
+      // Executions, then their flows, each in id order: the fire handler locks flows in the same
+      // order, so bursts of fires and starts never deadlock.
       const locked = await this.stores.executions.lockMany(executionIds, trx);
+      await this.stores.flows.lockMany(locked.map((e) => e.flow_id), trx);
       const flows = await this.stores.flows.getMany(locked.map((e) => e.flow_id), trx);
       const pending: { id: string; flow: FlowRecord; cancelled: boolean }[] = [];
       for (const ex of locked) {
@@ -56,8 +59,15 @@ export class ExecutionStarter {
       const rows: NewVmRun[] = [];
       for (const p of pending) for (const r of p.cancelled ? [] : resolved.get(p.flow.id)!.rows) rows.push({ ...r, execution_id: p.id });
       await this.stores.vmRuns.insertMany(rows, trx);
-      await this.stores.executions.markRunningMany(pending.map((p) => p.id), trx);
-      await this.stores.flows.recordStartMany(pending.map((p) => p.id), trx);
+      await this.stores.executions.markRunningMany(
+        pending.map((p) => {
+          const own = p.cancelled ? [] : resolved.get(p.flow.id)!.rows;
+          const f = p.flow;
+          return { id: p.id, jobs_created: own.length, jobs_skipped: own.filter((r) => r.status === 'skipped').length, metadata: { repository_id: f.repository_id, policy_id: f.policy_id, target_type: f.target_type, target_id: f.target_id } };
+        }),
+        trx,
+      );
+      await this.stores.flows.recordStartMany(pending.map((p) => ({ flowId: p.flow.id, executionId: p.id })), trx);
       for (const p of pending) {
         const target = p.cancelled ? { rows: [] } : resolved.get(p.flow.id)!;
         const skipped = target.rows.filter((r) => r.status === 'skipped');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Stores } from '@vaultflow/db';
+import { nextFires } from '@vaultflow/domain';
 import type { JobLog } from './job-log.js';
 import { READ_COMMITTED } from './tx.js';
 
@@ -37,6 +38,9 @@ export class FireHandler {
 
   async handleMany(fires: Fire[]): Promise<FireOutcome[]> {
     const now = this.now().getTime();
+    const graces = new Map<string, { enabled: boolean; grace: number; cron: string; timezone: string }>();
+    /** Fired flows (run or skipped) by schedule and fire time: their next_execution_time moves on. */
+    const fired = new Map<string, { scheduleId: string; at: Date; flowIds: string[] }>();
     const outcomes = await this.db.transaction(async (trx) => {
       const ids = fires.map((f) => f.flowId);
       await this.stores.flows.lockMany(ids, trx);
@@ -45,20 +49,21 @@ export class FireHandler {
       const existing = await this.stores.executions.forFires(pairs, trx);
       const prior = await this.stores.schedules.fireRecords(pairs, trx);
       const active = await this.stores.executions.activeOf(ids, trx);
-      const graces = new Map<string, { enabled: boolean; grace: number }>();
       for (const f of flows.values()) {
         if (f.schedule_id && !graces.has(f.schedule_id)) {
           const t = await this.stores.schedules.timing(f.schedule_id, trx);
-          if (t) graces.set(f.schedule_id, { enabled: t.enabled, grace: t.misfire_grace_seconds });
+          if (t) graces.set(f.schedule_id, { enabled: t.enabled, grace: t.misfire_grace_seconds, cron: t.cron_expression, timezone: t.timezone });
         }
       }
       const records: Parameters<Stores['schedules']['recordFires']>[0] = [];
       const executions: Parameters<Stores['executions']['insertFires']>[0] = [];
       const out: FireOutcome[] = [];
-      for (const fire of [...fires].sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime())) {
+      const order = fires.map((_, i) => i).sort((a, b) => fires[a]!.scheduledFor.getTime() - fires[b]!.scheduledFor.getTime());
+      for (const i of order) {
+        const fire = fires[i]!;
         const k = key(fire.flowId, fire.scheduledFor);
         const flow = flows.get(fire.flowId);
-        const decide = (o: FireOutcome) => out[fires.indexOf(fire)] = o;
+        const decide = (o: FireOutcome) => (out[i] = o);
         if (!flow) { decide({ outcome: 'inactive', reason: 'the flow does not exist' }); continue; }
         if (!flow.schedule_id) { decide({ outcome: 'inactive', reason: 'the flow has no schedule' }); continue; }
         const sched = graces.get(flow.schedule_id);
@@ -74,6 +79,9 @@ export class FireHandler {
           decide({ outcome: 'missed', lateSeconds: late });
           continue;
         }
+        const fk = `${flow.schedule_id}|${fire.scheduledFor.getTime()}`;
+        if (!fired.has(fk)) fired.set(fk, { scheduleId: flow.schedule_id, at: fire.scheduledFor, flowIds: [] });
+        fired.get(fk)!.flowIds.push(flow.id);
         const open = active.get(flow.id);
         if (open) {
           const reason = `execution ${open.id} is still ${open.status}`;
@@ -93,6 +101,7 @@ export class FireHandler {
       await this.stores.executions.insertFires(executions, trx);
       return out;
     }, READ_COMMITTED);
+    void this.advanceNext(fired, graces);
     for (const [i, o] of outcomes.entries()) {
       const f = fires[i]!;
       if (o.outcome === 'skipped') await this.log.write({ flow_id: f.flowId, level: 'warn', step: 'schedule', message: `Fire at ${f.scheduledFor.toISOString()} skipped: ${o.reason}` });
@@ -100,5 +109,18 @@ export class FireHandler {
       if (o.outcome === 'run' && o.created) await this.log.info({ flow_id: f.flowId, execution_id: o.executionId }, 'schedule', `Scheduled fire at ${f.scheduledFor.toISOString()}`);
     }
     return outcomes;
+  }
+
+  /**
+   * next_execution_time of fired flows moves to the schedule's next fire at once (what their job
+   * scheduler now holds), rather than at the reconciler's next pass. Outside the deciding
+   * transaction: it is display, not a decision, and a failure here changes nothing else.
+   */
+  private async advanceNext(fired: Map<string, { scheduleId: string; at: Date; flowIds: string[] }>, schedules: Map<string, { cron: string; timezone: string }>): Promise<void> {
+    for (const f of fired.values()) {
+      const s = schedules.get(f.scheduleId);
+      const next = s ? nextFires(s.cron, s.timezone, 1, f.at)[0] : undefined;
+      if (next) await this.stores.flows.advanceNext(f.flowIds, next).catch(() => undefined);
+    }
   }
 }

@@ -11,3 +11,4 @@ export * from './engine.js';
 export * from './vm-job-runner.js';
 export * from './batcher.js';
 export * from './map-limit.js';
+export * from './fire-sweep.js';

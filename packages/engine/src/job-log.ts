@@ -1,11 +1,14 @@
 import type { JobLogEntry, JobLogStore } from '@vaultflow/db';
 import type { Logger } from '@vaultflow/logging';
 
-type Ids = { flow_id: string; execution_id: string; job_id?: string };
+/** Where an entry belongs; jobs outside any flow (API backups, restores) have a job id only. */
+type Ids = { flow_id: string | null; execution_id: string | null; job_id?: string };
 
 /** Entries wait at most this long, or until this many gather, before one INSERT writes them. */
 const FLUSH_MS = 50;
-const FLUSH_MAX = 200;
+const FLUSH_MAX = 500;
+/** Callers wait for the write only when this many entries are pending (the database is behind). */
+const BACKLOG_MAX = 20_000;
 
 /**
  * Writes steps of executions and VM jobs to job_logs (what users read in the GUI) and to the
@@ -17,19 +20,27 @@ export class JobLog {
   private pending: JobLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Entries queued and not yet written. */
+  private backlog = 0;
 
   constructor(
     private readonly store: JobLogStore,
     private readonly logger: Logger,
   ) {}
 
-  /** Queues the entry; resolves once it is written. */
+  /**
+   * Queues the entry. Resolves at once: the entry is written in the background within FLUSH_MS
+   * (a burst of fires or results never waits for its log lines), unless the backlog grew past
+   * BACKLOG_MAX, when the caller waits for the write (backpressure instead of unbounded memory).
+   */
   write(e: JobLogEntry): Promise<void> {
     const fields = { flowId: e.flow_id, executionId: e.execution_id, jobId: e.job_id, step: e.step, ...(e.context ?? {}) };
     this.logger[e.level](fields, e.message);
     this.pending.push(e);
-    if (this.pending.length >= FLUSH_MAX) return this.flush();
-    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    this.backlog++;
+    if (this.backlog >= BACKLOG_MAX) return this.flush();
+    if (this.pending.length >= FLUSH_MAX) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
     return Promise.resolve();
   }
 
@@ -42,6 +53,7 @@ export class JobLog {
     this.flushing = this.flushing.then(async () => {
       if (!batch.length) return;
       await this.store.writeMany(batch).catch((err: Error) => this.logger.warn({ err: err.message, entries: batch.length }, 'job log write failed'));
+      this.backlog -= batch.length;
     });
     return this.flushing;
   }

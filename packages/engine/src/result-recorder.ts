@@ -24,7 +24,7 @@ interface Pending {
 }
 
 /** Results waiting this long, or this many, are written together. */
-const BATCH_WINDOW_MS = 5;
+const BATCH_WINDOW_MS = 1;
 const BATCH_MAX = 200;
 
 /**

@@ -1,6 +1,7 @@
 import type { Stores } from '@vaultflow/db';
 import { isTransient } from '@vaultflow/errors';
 import type { BackupVmPayload } from '@vaultflow/queue';
+import { Batcher } from './batcher.js';
 import type { JobLog } from './job-log.js';
 import type { ResultRecorder } from './result-recorder.js';
 
@@ -24,6 +25,8 @@ export interface VmWorkResult {
   backup_job_id?: string | null;
 }
 
+const START_BATCH = { windowMs: 1, max: 200 };
+
 export type VmWork = (ctx: VmWorkContext) => Promise<VmWorkResult>;
 
 export type RunOutcome =
@@ -36,7 +39,7 @@ export interface RunOptions {
   /** 1 for the first try. */
   attempt: number;
   maxAttempts: number;
-  /** Reports progress to the queue (BullMQ updateProgress), for the live view. */
+  /** Reports progress to the queue (BullMQ updateProgress), for the live view; at most once per `checkEveryMs`. */
   onProgress?: (p: VmProgress) => void;
   /** How often progress is written to MariaDB and the cancel flag is read. */
   checkEveryMs?: number;
@@ -49,15 +52,30 @@ export interface RunOptions {
  * permanent ones and the last attempt are recorded as failed.
  */
 export class VmJobRunner {
+  /** VM starts of one worker that arrive together share one transaction (a burst of released VMs). */
+  private readonly starts = new Map<string, Batcher<number, boolean>>();
+
   constructor(
     private readonly stores: Stores,
     private readonly recorder: ResultRecorder,
     private readonly log: JobLog,
   ) {}
 
+  private start(vmRunId: number, workerId: string): Promise<boolean> {
+    let b = this.starts.get(workerId);
+    if (!b) {
+      b = new Batcher(async (ids) => {
+        const taken = await this.stores.vmRuns.startMany(ids, workerId);
+        return ids.map((id) => taken.has(id));
+      }, START_BATCH);
+      this.starts.set(workerId, b);
+    }
+    return b.run(vmRunId);
+  }
+
   async run(payload: BackupVmPayload, opts: RunOptions, work: VmWork): Promise<RunOutcome> {
     const ids = { flow_id: payload.flow_id, execution_id: payload.execution_id, job_id: `vm-${payload.execution_id}-${payload.vm_context_id}` };
-    if (!(await this.stores.vmRuns.start(payload.vm_run_id, opts.workerId))) {
+    if (!(await this.start(payload.vm_run_id, opts.workerId))) {
       if (!(await this.stores.executions.shouldStop(payload.execution_id))) return { state: 'dropped', reason: 'VM row is final or not released' };
       const rec = await this.recorder.record(payload.vm_run_id, { status: 'cancelled', bytes_transferred: 0, error_message: 'cancelled before it started' });
       return { state: 'dropped', reason: rec.recorded ? 'execution cancelled' : 'execution final' };
@@ -68,6 +86,7 @@ export class VmJobRunner {
     let last: VmProgress = { phase: 'starting', bytes_done: 0, bytes_total: 0 };
     let stopCheck = false;
     const every = opts.checkEveryMs ?? 2000;
+    let reportedAt = Date.now();
     const check = async () => {
       if (stopCheck) return;
       await this.stores.vmRuns.progress(payload.vm_run_id, last).catch(() => undefined);
@@ -81,7 +100,10 @@ export class VmJobRunner {
         signal: abort.signal,
         progress: (p) => {
           last = p;
-          opts.onProgress?.(p);
+          if (opts.onProgress && Date.now() - reportedAt >= every) {
+            reportedAt = Date.now();
+            opts.onProgress(p);
+          }
         },
       });
       stopCheck = true;

@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createStores, type Db } from '@vaultflow/db';
-import { createEngine } from '@vaultflow/engine';
+import { FireSweep, createEngine } from '@vaultflow/engine';
 import { startMetricsServer, type Logger } from '@vaultflow/logging';
 import { FlowSchedulers, JOBS, QUEUES, VmBackupQueue, assertHandlers, createRedis, openQueue, type FlowRunPayload } from '@vaultflow/queue';
 import { FlowRunHandler } from './handlers/flow-run.handler.js';
@@ -19,6 +19,8 @@ export interface OrchestratorDeps {
   /** Serve /metrics and /healthz on this port (0 or undefined: none). */
   metricsPort?: number;
   metricsHost?: string;
+  /** Names this replica in Redis claims (diagnostics only). */
+  instanceId?: string;
   now?: () => Date;
 }
 
@@ -35,7 +37,19 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
   const vmJobs = new VmBackupQueue(vmBackups);
   const engine = createEngine({ db: deps.db, stores, vmJobs, logger: deps.logger, now });
   const metrics = createOrchestratorMetrics(stores.executions, [flowRuns, vmBackups]);
-  const handler = new FlowRunHandler(engine, metrics, now);
+  const fireSweep = new FireSweep(
+    stores,
+    engine.fires,
+    engine.starter,
+    { claim: async (key, ttlMs) => (await connection.set(`${deps.redisPrefix}:${key}`, deps.instanceId ?? '1', 'PX', ttlMs, 'NX')) === 'OK' },
+    {
+      now,
+      onCreated: (at) => metrics.lag.observe((now().getTime() - at.getTime()) / 1000),
+      onSwept: (r) => deps.logger.info({ at: r.at.toISOString(), flows: r.flows, created: r.created, startedLateMs: r.startedLateMs, ms: r.ms }, 'fired every flow due at the same moment'),
+      onError: (err) => deps.logger.warn({ err: err.message }, 'fire sweep failed in part; those flows fire through their own jobs'),
+    },
+  );
+  const handler = new FlowRunHandler(engine, metrics, now, fireSweep);
   const handlers = { 'flow.run': (job: { id?: string; data: FlowRunPayload; attemptsMade: number }) => handler.handle({ id: job.id, data: job.data, attemptsMade: job.attemptsMade }) };
   assertHandlers(QUEUES.flowRuns, handlers);
 

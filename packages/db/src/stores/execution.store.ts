@@ -183,22 +183,20 @@ export class ExecutionStore {
   }
 
   /**
-   * pending -> running for several executions in one statement: jobs_created and jobs_skipped come
-   * from their VM rows, execution_metadata from their flows. Returns how many moved.
+   * pending -> running for several executions in one single-table statement, with the counts and
+   * metadata the caller computed (it holds the rows it just wrote). No join: a join would read and
+   * lock flow and VM rows out of order and deadlock with concurrent fires. Returns how many moved.
    */
-  async markRunningMany(ids: string[], q: Queryable): Promise<number> {
-    if (!ids.length) return 0;
-    const marks = ids.map(() => '?').join(',');
+  async markRunningMany(starts: { id: string; jobs_created: number; jobs_skipped: number; metadata: Record<string, unknown> }[], q: Queryable): Promise<number> {
+    if (!starts.length) return 0;
+    const caseOf = () => `CASE id ${starts.map(() => 'WHEN ? THEN ?').join(' ')} END`;
+    const bind = (val: (x: (typeof starts)[number]) => unknown) => starts.flatMap((x) => [x.id, val(x)]);
     const [res] = (await q.raw(
-      `UPDATE protection_flow_executions e
-         JOIN protection_flows f ON f.id = e.flow_id
-         LEFT JOIN (SELECT execution_id, COUNT(*) AS created, SUM(status = 'skipped') AS skipped
-                      FROM protection_flow_vm_runs WHERE execution_id IN (${marks}) GROUP BY execution_id) c ON c.execution_id = e.id
-          SET e.status = 'running', e.started_at = CURRENT_TIMESTAMP,
-              e.jobs_created = COALESCE(c.created, 0), e.jobs_skipped = COALESCE(c.skipped, 0),
-              e.execution_metadata = JSON_OBJECT('repository_id', f.repository_id, 'policy_id', f.policy_id, 'target_type', f.target_type, 'target_id', f.target_id)
-        WHERE e.id IN (${marks}) AND e.status = 'pending'`,
-      [...ids, ...ids],
+      `UPDATE protection_flow_executions
+          SET status = 'running', started_at = CURRENT_TIMESTAMP,
+              jobs_created = ${caseOf()}, jobs_skipped = ${caseOf()}, execution_metadata = ${caseOf()}
+        WHERE id IN (${starts.map(() => '?').join(',')}) AND status = 'pending'`,
+      [...bind((x) => x.jobs_created), ...bind((x) => x.jobs_skipped), ...bind((x) => JSON.stringify(x.metadata)), ...starts.map((x) => x.id)] as (string | number)[],
     )) as [{ affectedRows: number }];
     return res.affectedRows;
   }

@@ -228,13 +228,16 @@ export class FlowStore {
   }
 
   /** Several executions started: each flow shows its execution running (one statement). */
-  async recordStartMany(executionIds: string[], q: Queryable): Promise<void> {
-    if (!executionIds.length) return;
+  async recordStartMany(starts: { flowId: string; executionId: string }[], q: Queryable): Promise<void> {
+    if (!starts.length) return;
+    // One execution per flow wins (the last); single-table, so only the flows' own rows are locked.
+    const byFlow = new Map(starts.map((x) => [x.flowId, x.executionId]));
     await q.raw(
-      `UPDATE protection_flows f JOIN protection_flow_executions e ON e.flow_id = f.id
-          SET f.last_execution_id = e.id, f.last_execution_status = 'running', f.last_execution_time = CURRENT_TIMESTAMP
-        WHERE e.id IN (${executionIds.map(() => '?').join(',')})`,
-      executionIds,
+      `UPDATE protection_flows
+          SET last_execution_id = CASE id ${[...byFlow].map(() => 'WHEN ? THEN ?').join(' ')} END,
+              last_execution_status = 'running', last_execution_time = CURRENT_TIMESTAMP
+        WHERE id IN (${[...byFlow].map(() => '?').join(',')})`,
+      [...[...byFlow].flat(), ...byFlow.keys()],
     );
   }
 
@@ -250,6 +253,27 @@ export class FlowStore {
         last_execution_id: q.raw('COALESCE(last_execution_id, ?)', [executionId]),
         last_execution_time: q.raw('COALESCE(last_execution_time, CURRENT_TIMESTAMP)'),
       });
+  }
+
+  /** Enabled flows on these schedules whose schedule was armed before `at`: those due to fire at `at`. */
+  async dueAt(scheduleIds: string[], at: Date, q: Queryable = this.db): Promise<string[]> {
+    if (!scheduleIds.length) return [];
+    const rows = (await q('protection_flows')
+      .whereIn('schedule_id', scheduleIds)
+      .where('enabled', true)
+      .whereRaw('COALESCE(schedule_armed_at, created_at) < ?', [at])
+      .orderBy('id')
+      .select('id')) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  /** Moves next_execution_time of these flows to `next` unless it is later already (after a fire). */
+  async advanceNext(ids: string[], next: Date, q: Queryable = this.db): Promise<void> {
+    if (!ids.length) return;
+    await q('protection_flows')
+      .whereIn('id', ids)
+      .where((b) => b.whereNull('next_execution_time').orWhere('next_execution_time', '<', next))
+      .update({ next_execution_time: next });
   }
 
   /** Enabled flows whose schedule is enabled: what should have a job scheduler. */

@@ -57,9 +57,15 @@ export class ScheduleStore {
   }
 
   /** What firing needs (no counts): undefined when the schedule does not exist. */
-  async timing(id: string, q: Queryable = this.db): Promise<{ id: string; enabled: boolean; misfire_grace_seconds: number } | undefined> {
-    const r = (await q('replication_schedules').where({ id }).first('id', 'enabled', 'misfire_grace_seconds')) as Record<string, unknown> | undefined;
-    return r ? { id: String(r.id), enabled: bool(r.enabled), misfire_grace_seconds: num(r.misfire_grace_seconds) } : undefined;
+  async timing(id: string, q: Queryable = this.db): Promise<{ id: string; enabled: boolean; misfire_grace_seconds: number; cron_expression: string; timezone: string } | undefined> {
+    const r = (await q('replication_schedules').where({ id }).first('id', 'enabled', 'misfire_grace_seconds', 'cron_expression', 'timezone')) as Record<string, unknown> | undefined;
+    return r ? { id: String(r.id), enabled: bool(r.enabled), misfire_grace_seconds: num(r.misfire_grace_seconds), cron_expression: String(r.cron_expression), timezone: String(r.timezone) } : undefined;
+  }
+
+  /** Every enabled schedule's cron and zone (to find those that fire at a given moment). */
+  async enabledCrons(q: Queryable = this.db): Promise<{ id: string; cron_expression: string; timezone: string }[]> {
+    const rows = (await q('replication_schedules').where({ enabled: true }).select('id', 'cron_expression', 'timezone')) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: String(r.id), cron_expression: String(r.cron_expression), timezone: String(r.timezone) }));
   }
 
   async list(f: Page & { enabled?: boolean; search?: string }): Promise<{ rows: ScheduleRecord[]; total: number }> {

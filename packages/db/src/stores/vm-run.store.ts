@@ -137,11 +137,15 @@ export class VmRunStore {
     return rows.map((r) => r.group_id);
   }
 
-  /** VMs among `vmIds` that have a queued or running row in any execution. */
+  /**
+   * VMs among `vmIds` that have a queued or running row in any execution, or an open backup started
+   * outside flows (POST /backups, which takes the same VM row locks).
+   */
   async busyVms(vmIds: string[], q: Queryable): Promise<Set<string>> {
     if (!vmIds.length) return new Set();
     const rows = (await q('protection_flow_vm_runs').whereIn('vm_context_id', vmIds).whereIn('status', ACTIVE_VM_RUN).distinct('vm_context_id')) as { vm_context_id: string }[];
-    return new Set(rows.map((r) => r.vm_context_id));
+    const adHoc = (await q('backup_jobs').whereIn('vm_context_id', vmIds).whereNull('flow_execution_id').whereIn('status', ['pending', 'running']).distinct('vm_context_id')) as { vm_context_id: string }[];
+    return new Set([...rows, ...adHoc].map((r) => r.vm_context_id));
   }
 
   async markQueued(ids: number[], q: Queryable): Promise<void> {
@@ -149,23 +153,29 @@ export class VmRunStore {
   }
 
   /**
-   * A worker takes the row: queued (or running, after a crash) becomes running and attempts grows.
-   * Returns false when the row is final or not released, or its execution is not live or being
-   * cancelled: the job must not run. The execution is read without a lock (a lock here would
-   * queue every VM start behind the execution's result transactions); a cancel that lands in
-   * between is seen by the worker's next check, seconds later.
+   * A worker takes rows: queued (or running, after a crash) become running and attempts grow.
+   * Returns the ids taken; a row that is final or not released, or whose execution is not live or
+   * is being cancelled, is not taken and its job must not run. Rows are locked in id order; the
+   * executions are read without a lock (a lock here would queue every VM start behind the
+   * execution's result transactions); a cancel that lands in between is seen by the worker's next
+   * check, seconds later. Many starts share one transaction and one commit.
    */
-  async start(id: number, workerId: string, q: Queryable = this.db): Promise<boolean> {
-    const ex = (await q('protection_flow_vm_runs as r')
-      .join('protection_flow_executions as e', 'e.id', 'r.execution_id')
-      .where('r.id', id)
-      .first('e.status', 'e.cancel_requested_at')) as { status: string; cancel_requested_at: Date | null } | undefined;
-    if (!ex || !['pending', 'running'].includes(ex.status) || ex.cancel_requested_at) return false;
-    const n = await q('protection_flow_vm_runs')
-      .where({ id })
-      .whereIn('status', ACTIVE_VM_RUN)
-      .update({ status: 'running', started_at: q.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: q.raw('attempts + 1'), worker_id: workerId });
-    return n > 0;
+  async startMany(ids: number[], workerId: string): Promise<Set<number>> {
+    if (!ids.length) return new Set();
+    return this.db.transaction(async (trx) => {
+      const rows = (await trx('protection_flow_vm_runs').whereIn('id', ids).whereIn('status', ACTIVE_VM_RUN).orderBy('id').forUpdate().select('id', 'execution_id')) as { id: number; execution_id: string }[];
+      if (!rows.length) return new Set<number>();
+      const live = new Set(
+        ((await trx('protection_flow_executions').whereIn('id', [...new Set(rows.map((r) => r.execution_id))]).whereIn('status', ['pending', 'running']).whereNull('cancel_requested_at').select('id')) as { id: string }[]).map((e) => e.id),
+      );
+      const taken = rows.filter((r) => live.has(r.execution_id)).map((r) => num(r.id));
+      if (taken.length) {
+        await trx('protection_flow_vm_runs')
+          .whereIn('id', taken)
+          .update({ status: 'running', started_at: trx.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: trx.raw('attempts + 1'), worker_id: workerId });
+      }
+      return new Set(taken);
+    }, { isolationLevel: 'read committed' });
   }
 
   async progress(id: number, p: { phase?: string; bytes_done: number; bytes_total: number }, q: Queryable = this.db): Promise<void> {

@@ -1,4 +1,4 @@
-import { Batcher, type Engine, type FireOutcome, type StartOutcome } from '@vaultflow/engine';
+import { Batcher, type Engine, type FireOutcome, type FireSweep, type StartOutcome } from '@vaultflow/engine';
 import { TransientError } from '@vaultflow/errors';
 import { fireTimeOf, type FlowRunPayload } from '@vaultflow/queue';
 import type { OrchestratorMetrics } from '../metrics.js';
@@ -25,6 +25,8 @@ export class FlowRunHandler {
     private readonly engine: Engine,
     private readonly metrics: OrchestratorMetrics,
     private readonly now: () => Date = () => new Date(),
+    /** Fires every flow due at the same moment at once (optional: without it each job fires its own flow). */
+    private readonly sweep?: FireSweep,
   ) {
     this.fires = new Batcher((items) => engine.fires.handleMany(items), BATCH);
     this.starts = new Batcher((ids) => engine.starter.startMany(ids), BATCH);
@@ -39,6 +41,7 @@ export class FlowRunHandler {
     }
     const at = fireTimeOf(job.id) ?? (job.data.scheduled_for ? new Date(job.data.scheduled_for) : undefined);
     if (!at || Number.isNaN(at.getTime())) return 'ignored: no fire time';
+    if (this.sweep && !job.data.scheduled_for) await this.sweep.sweep(at);
     const fire = await this.fires.run({ flowId: job.data.flow_id, scheduledFor: at });
     this.metrics.fire(fire.outcome);
     if (fire.outcome !== 'run') return fire.outcome;
