@@ -197,8 +197,8 @@ describe('vCenter registration and discovery against the simulator', function ()
       const repo = await makeRepository(hub);
       const backupId = `backup-${randomUUID()}`;
       await hub.db.db('backup_jobs').insert({ id: backupId, vm_context_id: gone.context_id, repository_id: repo.id, backup_type: 'full', status: 'success' });
-      // the simulator cannot remove a VM: the stored one gets a moref the vCenter does not know, the real one then looks new
-      await hub.db.db('vm_contexts').where({ context_id: gone.context_id }).update({ moref: 'vm-removed-1' });
+      // the simulator cannot remove a VM: the stored one gets a moref and instance UUID the vCenter does not know, the real one then looks new
+      await hub.db.db('vm_contexts').where({ context_id: gone.context_id }).update({ moref: 'vm-removed-1', uuid: 'removed-uuid-1' });
       const r = await discover(vcId);
       expect(r.body).to.deep.include({ vms_found: 3, vms_added: 1, vms_updated: 0, vms_missing: 1, disks: 6 });
       const old = await hub.db.db('vm_contexts').where({ context_id: gone.context_id }).first();
@@ -216,11 +216,22 @@ describe('vCenter registration and discovery against the simulator', function ()
 
       // it comes back (the stand-in row goes, the moref is the real one again)
       await hub.db.db('vm_contexts').where({ context_id: fresh.context_id }).delete();
-      await hub.db.db('vm_contexts').where({ context_id: gone.context_id }).update({ moref: info.vms[0]!.ref });
+      await hub.db.db('vm_contexts').where({ context_id: gone.context_id }).update({ moref: info.vms[0]!.ref, uuid: gone.uuid });
       const back = await discover(vcId);
       expect(back.body).to.deep.include({ vms_found: 3, vms_added: 0, vms_updated: 1, vms_missing: 0 });
       expect((await hub.db.db('vm_contexts').where({ context_id: gone.context_id }).first()).inventory_status).to.equal('present');
       expect((await vmsOf(vcId)).map((v) => v.inventory_status)).to.deep.equal(['present', 'present', 'present']);
+    });
+
+    it('keeps a VM registered again under a new moref (same instance UUID): same context, moref updated, nothing added', async () => {
+      const [vm] = await vmsOf(vcId);
+      // as if the VM had been unregistered and registered again: the vCenter lists it under another moref
+      await hub.db.db('vm_contexts').where({ context_id: vm.context_id }).update({ moref: 'vm-before-reregister' });
+      const r = await discover(vcId);
+      expect(r.body).to.deep.include({ vms_found: 3, vms_added: 0, vms_updated: 1, vms_missing: 0 });
+      const row = await hub.db.db('vm_contexts').where({ context_id: vm.context_id }).first();
+      expect(row).to.include({ moref: info.vms[0]!.ref, inventory_status: 'present', uuid: vm.uuid });
+      expect((await vmsOf(vcId)).length).to.equal(3);
     });
 
     it('records a failed discovery in last_error and leaves the inventory alone; a good one clears it', async () => {

@@ -121,6 +121,11 @@ export class VmStore {
     return new Set(rows.map((r) => r.context_id));
   }
 
+  /** The VM was registered again under a new moref (discovery recognised it by its instance UUID). */
+  async setMoref(contextId: string, moref: string, q: Queryable = this.db): Promise<void> {
+    await q('vm_contexts').where({ context_id: contextId }).update({ moref });
+  }
+
   /** Inserts or updates a VM by (vcenter_id, moref) and returns its context id. Used by discovery. */
   async upsert(contextId: string, w: VmWrite, q: Queryable = this.db): Promise<string> {
     await q('vm_contexts').insert({ context_id: contextId, ...w }).onConflict(['vcenter_id', 'moref']).merge(Object.keys(w).filter((k) => k !== 'vcenter_id' && k !== 'moref'));

@@ -68,6 +68,28 @@ describe('discovery plan', () => {
     expect(back.missing).to.equal(0);
   });
 
+  it('recognises a VM registered again under a new moref by its instance UUID: same context, moref updated', () => {
+    const a = listed('vm-1');
+    const again = listed('vm-9', { instance_uuid: a.instance_uuid, name: a.name });
+    const plan = planDiscovery(VC, [stored(a)], [again], AT);
+    expect(plan.add).to.have.length(0);
+    expect(plan.vanished).to.deep.equal([]);
+    expect(plan.update.map((u) => [u.contextId, u.write.moref, u.morefChanged])).to.deep.equal([['ctx-vm-1', 'vm-9', true]]);
+    expect(plan.missing).to.equal(0);
+  });
+
+  it('does not take over a VM by UUID while its own moref is still listed, nor when two stored VMs share the UUID', () => {
+    const a = listed('vm-1');
+    const clone = listed('vm-2', { instance_uuid: a.instance_uuid });
+    const both = planDiscovery(VC, [stored(a)], [a, clone], AT);
+    expect(both.add.map((x) => x.write.moref)).to.deep.equal(['vm-2']);
+    expect(both.unchanged).to.deep.equal(['ctx-vm-1']);
+    const b = listed('vm-3', { instance_uuid: a.instance_uuid });
+    const ambiguous = planDiscovery(VC, [stored(a), stored(b)], [listed('vm-7', { instance_uuid: a.instance_uuid })], AT);
+    expect(ambiguous.add.map((x) => x.write.moref)).to.deep.equal(['vm-7']);
+    expect(ambiguous.vanished).to.have.members(['ctx-vm-1', 'ctx-vm-3']);
+  });
+
   it('does not inventory templates, and a VM turned into a template goes missing', () => {
     const a = listed('vm-1');
     const plan = planDiscovery(VC, [stored(a)], [{ ...a, template: true }, listed('vm-9', { template: true })], AT);

@@ -12,8 +12,11 @@ export interface StoredVm {
 export interface DiscoveryPlan {
   /** VMs new to the inventory. */
   add: { write: VmWrite; disks: VmDiskRecord[] }[];
-  /** Known VMs whose data or disks changed, or that were missing and are listed again. */
-  update: { contextId: string; write: VmWrite; disks: VmDiskRecord[]; disksChanged: boolean }[];
+  /**
+   * Known VMs whose data or disks changed, or that were missing and are listed again. `morefChanged`:
+   * the VM was recognised by its instance UUID under a new moref (unregistered and registered again).
+   */
+  update: { contextId: string; write: VmWrite; disks: VmDiskRecord[]; disksChanged: boolean; morefChanged?: boolean }[];
   /** Known VMs found as they were: only `last_seen_at` moves. */
   unchanged: string[];
   /** Present VMs the vCenter no longer lists: to be marked missing. */
@@ -78,14 +81,24 @@ function sameDisks(a: VmDiskRecord[], b: VmDiskRecord[]): boolean {
 
 /**
  * Compares what a vCenter lists with what the inventory holds for it. VMs are identified by moref
- * within their vCenter; templates are not inventoried (they cannot be snapshotted). A VM that is
- * not listed is never deleted: it is marked missing, and a missing VM listed again is updated back
- * to present. Pure: the caller writes the plan in one transaction.
+ * within their vCenter, or, when the moref is new, by instance UUID: a VM unregistered and registered
+ * again (new moref, same VM) keeps its context, its backups and its history, provided its old moref
+ * is no longer listed. Templates are not inventoried (they cannot be snapshotted). A VM that is not
+ * listed is never deleted: it is marked missing, and a missing VM listed again is updated back to
+ * present. Pure: the caller writes the plan in one transaction.
  */
 export function planDiscovery(vcenterId: string, stored: StoredVm[], listed: DiscoveredVm[], seenAt: Date): DiscoveryPlan {
   const byMoref = new Map(stored.map((s) => [s.vm.moref, s]));
+  const listedMorefs = new Set(listed.filter((d) => !d.template).map((d) => d.moref));
+  // Only VMs whose moref vanished may be found again by UUID; a UUID shared by two stored VMs is ambiguous.
+  const byUuid = new Map<string, StoredVm | null>();
+  for (const s of stored) {
+    if (!s.vm.uuid || listedMorefs.has(s.vm.moref)) continue;
+    byUuid.set(s.vm.uuid, byUuid.has(s.vm.uuid) ? null : s);
+  }
   const plan: DiscoveryPlan = { add: [], update: [], unchanged: [], vanished: [], found: 0, missing: 0, disks: 0 };
   const seen = new Set<string>();
+  const matched = new Set<string>();
   for (const d of listed) {
     if (d.template || seen.has(d.moref)) continue;
     seen.add(d.moref);
@@ -93,17 +106,26 @@ export function planDiscovery(vcenterId: string, stored: StoredVm[], listed: Dis
     const disks = toDiskRecords(d.disks);
     plan.found++;
     plan.disks += disks.length;
-    const known = byMoref.get(d.moref);
+    let known = byMoref.get(d.moref);
+    let morefChanged = false;
+    if (!known && write.uuid) {
+      const again = byUuid.get(write.uuid);
+      if (again && !matched.has(again.vm.context_id)) {
+        known = again;
+        morefChanged = true;
+      }
+    }
     if (!known) {
       plan.add.push({ write, disks });
       continue;
     }
+    matched.add(known.vm.context_id);
     const disksChanged = !sameDisks(known.disks, disks);
-    if (!disksChanged && COMPARED.every((f) => known.vm[f] === write[f])) plan.unchanged.push(known.vm.context_id);
-    else plan.update.push({ contextId: known.vm.context_id, write, disks, disksChanged });
+    if (!morefChanged && !disksChanged && COMPARED.every((f) => known.vm[f] === write[f])) plan.unchanged.push(known.vm.context_id);
+    else plan.update.push({ contextId: known.vm.context_id, write, disks, disksChanged, ...(morefChanged ? { morefChanged } : {}) });
   }
   for (const s of stored) {
-    if (seen.has(s.vm.moref)) continue;
+    if (matched.has(s.vm.context_id)) continue;
     plan.missing++;
     if (s.vm.inventory_status === 'present') plan.vanished.push(s.vm.context_id);
   }

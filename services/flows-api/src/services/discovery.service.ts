@@ -170,6 +170,7 @@ export class DiscoveryService {
         await this.stores.vms.replaceDisks(contextId, a.disks, trx);
       }
       for (const u of plan.update) {
+        if (u.morefChanged) await this.stores.vms.setMoref(u.contextId, u.write.moref, trx);
         await this.stores.vms.upsert(u.contextId, u.write, trx);
         if (u.disksChanged) await this.stores.vms.replaceDisks(u.contextId, u.disks, trx);
       }
