@@ -44,7 +44,7 @@ async function main() {
   const prefix = uniqueRedisPrefix('bench');
   const db = t.db;
   const stores = createStores(db);
-  const logger = createLogger('bench', 'silent');
+  const logger = createLogger('bench', (process.env.BENCH_LOG_LEVEL as 'info' | undefined) ?? 'silent');
   const out: Record<string, number> = {};
   try {
     log(`raw BullMQ: ${N_RAW} empty jobs through addBulk and one worker (concurrency 50)`);
@@ -78,7 +78,7 @@ async function main() {
     await db('replication_schedules').insert({ id: sec, name: 'bench-same-second', cron_expression: `${fireAt.getUTCSeconds()} ${fireAt.getUTCMinutes()} ${fireAt.getUTCHours()} * * *`, timezone: 'UTC' });
     const fireFlows = Array.from({ length: N_FIRE }, (_, i) => ({ id: randomUUID(), name: `bench-fire-${i}`, flow_type: 'backup', target_type: 'vm', target_id: vms[i]!.context_id, repository_id: repoId, schedule_id: sec, schedule_armed_at: new Date() }));
     for (let i = 0; i < fireFlows.length; i += 1000) await db('protection_flows').insert(fireFlows.slice(i, i + 1000));
-    await orch.reconciler.reconcile();
+    await orch.reconcile(); // what every replica does each minute: schedulers, and timers for big moments
     log(`${N_FIRE} flows fire at ${fireAt.toISOString()}`);
     while (Date.now() < fireAt.getTime()) await sleep(50);
     for (;;) {

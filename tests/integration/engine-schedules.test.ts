@@ -90,6 +90,30 @@ describe('engine: schedules fire exactly once', function () {
     expect(disabled).to.have.length(0);
   });
 
+  it('a big moment is armed ahead: its flows fire on the dot from MariaDB even when no scheduler job comes', async () => {
+    const N = 21;
+    const fireAt = new Date(Math.ceil((Date.now() + 8_000) / 1000) * 1000);
+    const cron = `${fireAt.getUTCSeconds()} ${fireAt.getUTCMinutes()} ${fireAt.getUTCHours()} * * *`;
+    const repo = await makeRepository(hub);
+    const schedule = (await hub.admin.post('/api/v1/schedules', { name: unique('armed'), cron_expression: cron })).body;
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const vm = await makeVm(hub, { vm_name: `quick-armed-${i}-${unique('v').replace(/\W/g, '')}` });
+      ids.push((await hub.admin.post(P, { name: unique('armed'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id, schedule_id: schedule.id })).body.id);
+    }
+    // Redis loses the schedulers (no job will come); MariaDB still says these flows fire at fireAt.
+    const schedulers = new FlowSchedulers(openQueue(QUEUES.flowRuns, hub.redis, hub.prefix));
+    for (const id of ids) await schedulers.remove(id);
+    expect(await hub.orchestrator.fireSweep.armUpcoming(60_000)).to.equal(1);
+    while (Date.now() < fireAt.getTime() + 3_000) await sleep(250);
+    const rows = await hub.db.db('protection_flow_executions').whereIn('flow_id', ids);
+    expect(rows).to.have.length(N);
+    for (const r of rows) expect(new Date(r.scheduled_for).getTime()).to.equal(fireAt.getTime());
+    const lag = Math.max(...rows.map((r: { created_at: Date }) => new Date(r.created_at).getTime() - fireAt.getTime()));
+    expect(lag).to.be.below(2_000);
+    for (const r of rows) await hub.waitForExecution(r.flow_id, r.id);
+  });
+
   it('a fire while the previous execution still runs is skipped and recorded, never run in parallel', async () => {
     const { flow } = await scheduledFlow(hub, '* * * * * *', 'slow');
     await sleep(5_000);

@@ -28,6 +28,10 @@ export interface FireSweepOptions {
 const CHUNK = 250;
 const PARALLEL = 4;
 const MAX_AGE_MS = 60_000;
+/** Moments with at least this many flows due get a timer (smaller ones come through the queue fast enough). */
+const ARM_MIN = 20;
+/** At most this many moments armed at once. */
+const MAX_ARMED = 120;
 /** Moments remembered in this process (each one's promise), oldest dropped first. */
 const REMEMBERED = 256;
 
@@ -41,6 +45,7 @@ const REMEMBERED = 256;
  */
 export class FireSweep {
   private readonly moments = new Map<number, Promise<void>>();
+  private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly chunk: number;
   private readonly now: () => Date;
 
@@ -53,6 +58,48 @@ export class FireSweep {
   ) {
     this.chunk = opts.chunk ?? CHUNK;
     this.now = opts.now ?? (() => new Date());
+  }
+
+  /**
+   * Sets a timer for every moment within `horizonMs` at which at least ARM_MIN flows are due, so
+   * their sweep starts on the dot instead of when the first scheduler job comes through the queue
+   * (a few hundred milliseconds later in a burst). The sweep itself re-reads MariaDB at the moment;
+   * the timers only say when to look. Call it periodically (the orchestrator does, after each
+   * reconcile); moments already armed are left alone.
+   */
+  async armUpcoming(horizonMs: number): Promise<number> {
+    const now = this.now().getTime();
+    const counts = await this.stores.flows.enabledCountBySchedule();
+    const due = new Map<number, number>();
+    for (const s of await this.stores.schedules.enabledCrons()) {
+      const n = counts.get(s.id) ?? 0;
+      if (!n) continue;
+      let fires: Date[] = [];
+      try {
+        fires = nextFires(s.cron_expression, s.timezone, MAX_ARMED, new Date(now));
+      } catch {
+        continue;
+      }
+      for (const f of fires) if (f.getTime() <= now + horizonMs) due.set(f.getTime(), (due.get(f.getTime()) ?? 0) + n);
+    }
+    let armed = 0;
+    for (const [at, n] of [...due].sort((a, b) => a[0] - b[0])) {
+      if (n < ARM_MIN || this.timers.has(at) || this.timers.size >= MAX_ARMED) continue;
+      const t = setTimeout(() => {
+        this.timers.delete(at);
+        void this.sweep(new Date(at));
+      }, Math.max(0, at - this.now().getTime()));
+      t.unref();
+      this.timers.set(at, t);
+      armed++;
+    }
+    return armed;
+  }
+
+  /** Clears the armed timers (the service is stopping). */
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
   }
 
   /** Fires every flow due at `at` (once per moment and process); resolves when done, never rejects. */

@@ -87,8 +87,10 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
       deps.logger.warn({ err: (err as Error).message }, `${name} failed`);
     }
   };
+  const reconcileEvery = (deps.reconcileSeconds ?? 60) * 1000;
   const reconcile = runSafely('reconciler', async () => {
     const r = await reconciler.reconcile();
+    await fireSweep.armUpcoming(reconcileEvery + 15_000);
     metrics.repaired('scheduler_added', r.added);
     metrics.repaired('scheduler_updated', r.updated);
     metrics.repaired('scheduler_rearmed', r.rearmed);
@@ -104,13 +106,14 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
     metrics.repaired('execution_started', r.started);
   });
   await reconcile();
-  const timers = [setInterval(reconcile, (deps.reconcileSeconds ?? 60) * 1000), setInterval(sweep, (deps.sweepSeconds ?? 30) * 1000)];
+  const timers = [setInterval(reconcile, reconcileEvery), setInterval(sweep, (deps.sweepSeconds ?? 30) * 1000)];
 
   const server = deps.metricsPort ? await startMetricsServer({ registry: metrics.registry, port: deps.metricsPort, host: deps.metricsHost, healthy: () => worker.isRunning() }) : undefined;
 
   return {
     engine,
     reconciler,
+    fireSweep,
     worker,
     reconcile,
     sweep,
@@ -118,6 +121,7 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
     async close() {
       stopped = true;
       for (const t of timers) clearInterval(t);
+      fireSweep.close();
       await worker.close();
       await engine.log.flush();
       await flowRuns.close();

@@ -267,6 +267,12 @@ export class FlowStore {
     return rows.map((r) => r.id);
   }
 
+  /** How many enabled flows each schedule has. */
+  async enabledCountBySchedule(q: Queryable = this.db): Promise<Map<string, number>> {
+    const rows = (await q('protection_flows').where('enabled', true).whereNotNull('schedule_id').groupBy('schedule_id').select('schedule_id').count({ n: '*' })) as { schedule_id: string; n: number }[];
+    return new Map(rows.map((r) => [r.schedule_id, num(r.n)]));
+  }
+
   /** Moves next_execution_time of these flows to `next` unless it is later already (after a fire). */
   async advanceNext(ids: string[], next: Date, q: Queryable = this.db): Promise<void> {
     if (!ids.length) return;
