@@ -13,7 +13,8 @@ function log(msg) {
   process.stderr.write(`[vaultflow] ${msg}\n`);
 }
 
-function has(cmd) {
+/** Whether `cmd` is on the PATH. */
+export function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
