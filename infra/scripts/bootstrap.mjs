@@ -28,17 +28,27 @@ export function ensurePnpm() {
   run(`npm install -g pnpm@${PNPM_VERSION}`);
 }
 
-export function ensureDependencies() {
-  const lock = path.join(ROOT, 'pnpm-lock.yaml');
-  const stamp = path.join(ROOT, 'node_modules', '.vaultflow-install-stamp');
-  const want = createHash('sha256')
-    .update(readFileSync(lock))
+const INSTALL_STAMP = path.join(ROOT, 'node_modules', '.vaultflow-install-stamp');
+
+/** The digest of pnpm-lock.yaml and package.json that an install is recorded for. */
+function installDigest() {
+  return createHash('sha256')
+    .update(readFileSync(path.join(ROOT, 'pnpm-lock.yaml')))
     .update(readFileSync(path.join(ROOT, 'package.json')))
     .digest('hex');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+}
+
+/** Whether node_modules is installed for the current lockfile (so {@link ensureDependencies} does nothing). */
+export function dependenciesInstalled() {
+  return existsSync(INSTALL_STAMP) && readFileSync(INSTALL_STAMP, 'utf8') === installDigest();
+}
+
+export function ensureDependencies() {
+  if (dependenciesInstalled()) return;
+  const want = installDigest();
   log('installing dependencies (pnpm install --frozen-lockfile)');
   run('pnpm install --frozen-lockfile');
-  writeFileSync(stamp, want);
+  writeFileSync(INSTALL_STAMP, want);
 }
 
 export function bootstrap() {

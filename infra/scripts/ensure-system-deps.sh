@@ -25,3 +25,6 @@ apt_install qemu-utils nbdkit libnbd-bin
 # --- vCenter simulator (infra/vcsim) ---
 apt_install golang-go golang-github-vmware-govmomi-dev
 bash infra/vcsim/build.sh
+
+# --- browser for the web console's end-to-end tests (tests/e2e, playwright-core drives it) ---
+[ -x /usr/bin/chromium ] || apt_install chromium

@@ -82,7 +82,13 @@ bootstrap();
 await ensureService('MariaDB', env.DATABASE_URL, 3306, { bin: '/usr/sbin/mariadbd', cmd: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd' });
 await ensureService('Redis', env.REDIS_URL, 6379, { bin: '/usr/bin/redis-server', cmd: 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no' });
 log('building');
-run('pnpm run build', { stdio: ['ignore', 'ignore', 'inherit'] });
+try {
+  // quiet when it works; pnpm and tsc report errors on stdout, so a failed build shows what it printed
+  run('pnpm run build', { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+} catch (err) {
+  process.stderr.write(String(err.stdout ?? ''));
+  fatal(`the build failed (pnpm run build: ${err.signal ?? (typeof err.status === 'number' ? `exit status ${err.status}` : err.message)}; its output is above). Fix the errors, then npm start again`);
+}
 run('node --import tsx --conditions=source infra/scripts/migrate.ts', { env });
 
 // The first-run setup talks to the API as an admin: with a one-off bootstrap token that only this

@@ -104,13 +104,16 @@ describe('flows-api: authentication, roles, users and API tokens', () => {
     it('matches the roles of the issue: viewer reads, operator also runs and switches flows, admin configures and administers', () => {
       const byPermission = (p: string) => allEndpoints.filter((e) => e.permission === p).map(label);
       expect(byPermission('operate').sort()).to.deep.equal([
-        'PATCH /protection-flows/:id/disable', 'PATCH /protection-flows/:id/enable', 'POST /protection-flows/:id/execute',
+        'DELETE /backups/:id', 'GET /backups/:id/disks/:key/image',
+        'PATCH /protection-flows/:id/disable', 'PATCH /protection-flows/:id/enable', 'POST /backups', 'POST /backups/:id/restore', 'POST /protection-flows/:id/execute',
         'POST /protection-flows/:id/executions/:execId/cancel', 'POST /protection-flows/bulk-disable', 'POST /protection-flows/bulk-enable',
+        'POST /repositories/:id/verify',
       ]);
       for (const e of allEndpoints) {
         if (e.path.startsWith('/users') || e.path.startsWith('/tokens')) expect(e.permission, label(e)).to.equal('administer');
-        if (e.method === 'get') expect(['read', 'administer', 'authenticated'], label(e)).to.include(e.permission);
-        if (e.method !== 'get' && !['/protection-flows/:id/test', '/auth/logout', '/auth/login'].includes(e.path)) {
+        // Reading VM data (a disk image) is a restore: operators' business, not viewers'.
+        if (e.method === 'get') expect(e.produces === 'application/octet-stream' ? ['operate'] : ['read', 'administer', 'authenticated'], label(e)).to.include(e.permission);
+        if (e.method !== 'get' && !['/protection-flows/:id/test', '/schedules/preview', '/auth/logout', '/auth/login'].includes(e.path)) {
           expect(['operate', 'configure', 'administer'], label(e)).to.include(e.permission);
         }
       }

@@ -222,6 +222,12 @@ describe('flows-api: malformed and hostile input on every write route', function
       if (g.status === 201) trickGroups.push(t);
     }
     const NO_REPO = 2147480000;
+    // a restore point as a worker records it (the routes that need one refuse every case before reading it)
+    const backupId = `backup-hostile-${randomBytes(3).toString('hex')}`;
+    await hub.db.db('backup_jobs').insert({ id: backupId, vm_context_id: vm1, repository_id: repo1.id, backup_type: 'full', requested_type: 'full', status: 'success', manifest_ref: '20261127T000000Z-0000beef', completed_at: new Date(), created_by: 'hostile' });
+    await hub.db.db('backup_disks').insert({ backup_job_id: backupId, disk_key: 2000, capacity_bytes: 1024 * 1024, backup_mode: 'full', status: 'success' });
+    const restoreBody = { target: 'file', path: hub.dataDir, disk_keys: [2000], overwrite: false };
+    const datastoreFields = { vcenter_id: vc1, datacenter: 'DC0', datastore: 'datastore1', folder: 'restores' };
     const flowBody = { name: 'hostile flow', description: 'valid', flow_type: 'backup', target_type: 'vm', target_id: vm1, repository_id: repo1.id, policy_id: policy, schedule_id: schedule, enabled: true };
     const bulk = { valid: { flow_ids: [flow2] }, late: { flow_ids: [flow2, 'no-such-flow'] } };
     const scheduleBody = { name: 'hostile schedule', cron_expression: '0 2 * * *', timezone: 'Europe/Berlin', enabled: true, description: 'valid', misfire_grace_seconds: 60 };
@@ -245,6 +251,8 @@ describe('flows-api: malformed and hostile input on every write route', function
       createSchedule: { valid: scheduleBody, late: { ...scheduleBody, timezone: 'Mars/Olympus_Mons' } },
       updateSchedule: { params: { id: schedule }, valid: { description: 'changed' }, late: { ...scheduleBody, timezone: 'Mars/Olympus_Mons' } },
       deleteSchedule: { params: { id: schedule } },
+      // read only: a preview of a cron and zone not saved; a zone that does not exist is the service's refusal
+      previewScheduleDraft: { valid: { cron_expression: '0 2 * * *', timezone: 'Europe/Berlin', count: 3 }, late: { cron_expression: '0 2 * * *', timezone: 'Mars/Olympus_Mons', count: 3 } },
       createGroup: { valid: { name: 'hostile group', description: 'valid', max_concurrent_vms: 3, priority: 10, created_by: 'someone' }, late: { name: groupName, description: 'late', max_concurrent_vms: 3, priority: 10, created_by: 'someone' } },
       updateGroup: { params: { id: group }, valid: { description: 'changed' }, late: { name: group2Name, description: 'late', max_concurrent_vms: 3, priority: 10, created_by: 'someone' } },
       deleteGroup: { params: { id: group2 } },
@@ -267,6 +275,11 @@ describe('flows-api: malformed and hostile input on every write route', function
       deleteUser: { params: { id: viewer.body.id } },
       createToken: { valid: { name: 'hostile token', user_id: viewer.body.id, expires_in_days: 30 }, late: { name: 'late token', user_id: 'no-such-user', expires_in_days: 30 } },
       deleteToken: { params: { id: token.body.id } },
+      createBackup: { valid: { vm_context_id: vm1, repository_id: repo1.id, backup_type: 'auto' }, late: { vm_context_id: vm1, repository_id: NO_REPO, backup_type: 'full' } },
+      deleteBackup: { params: { id: backupId } },
+      verifyRepository: { params: { id: repo1.id } },
+      // late: datastore fields with a file target, and a folder that does not exist
+      restoreBackup: { params: { id: backupId }, valid: restoreBody, late: { ...restoreBody, path: '/nonexistent-vaultflow-restore', ...datastoreFields } },
     } satisfies Record<string, Spec>);
   });
   after(async () => hub?.stop());

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { Repository } from '@vaultflow/backup-repository';
@@ -10,7 +10,7 @@ import { SecretBox } from '@vaultflow/security';
 import { TEST_REDIS_URL, startVcsim, type Vcsim, type VcsimVm } from '@vaultflow/testing';
 import { makeGroup, makeRepository } from '../support/fixtures.js';
 import { startHub, unique, type TestHub } from '../support/hub.js';
-import { vcsimEndpoint } from '../support/vcenter-lab.js';
+import { finishedExecution, guestData, startExecution, vcsimEndpoint } from '../support/vcenter-lab.js';
 import { restoredSha256 } from '../../packages/backup-repository/src/testing/restored-sha.js';
 
 // The data path end to end: a flow over a group of two simulated VMs, executed through the API, with the
@@ -26,11 +26,7 @@ const FLOWS = '/api/v1/protection-flows';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function noise(n: number): Buffer {
-  const b = randomBytes(n);
-  for (let i = 0; i < n; i++) if (b[i] === 0) b[i] = 1;
-  return b;
-}
+const noise = guestData;
 
 function nonZeroBlocks(image: Buffer): number {
   let n = 0;
@@ -69,17 +65,7 @@ describe('backup worker: flow executions back up simulated VMs, full then increm
     return m;
   }
 
-  async function execute(): Promise<any> {
-    const exec = await hub.admin.post(`${FLOWS}/${flowId}/execute`);
-    expect(exec.status, JSON.stringify(exec.body)).to.be.oneOf([200, 201, 202]);
-    const end = Date.now() + 90_000;
-    for (;;) {
-      const r = await hub.admin.get(`${FLOWS}/${flowId}/executions/${exec.body.id}`);
-      if (['success', 'warning', 'error', 'cancelled'].includes(r.body?.status)) return r.body;
-      if (Date.now() > end) throw new Error(`execution still ${r.body?.status}: ${JSON.stringify(r.body)}`);
-      await new Promise((res) => setTimeout(res, 200));
-    }
-  }
+  const execute = async (): Promise<any> => finishedExecution(hub, flowId, await startExecution(hub, flowId));
 
   const backupsOf = (executionId: string) => hub.db.db('backup_jobs').where({ flow_execution_id: executionId }).orderBy('vm_context_id').select();
   const disksOf = (backupId: string) => hub.db.db('backup_disks').where({ backup_job_id: backupId }).orderBy('disk_key').select();

@@ -1,6 +1,10 @@
+import { alignedBuffer } from './direct-io.js';
+
 /**
  * Reuses large buffers across chunks, packs and points. First touch of new memory is slow on our
  * machines (~0.3 GB/s) while reused pages are fast, so the write and read paths borrow from here.
+ * Buffers are shared (chunk workers hash, compress and decode them in place) and page-aligned
+ * (direct reads can fill them).
  */
 export class BufferPool {
   private readonly free = new Map<number, Buffer[]>();
@@ -17,7 +21,7 @@ export class BufferPool {
       this.kept -= size;
       return buf;
     }
-    return Buffer.allocUnsafeSlow(size);
+    return alignedBuffer(size);
   }
 
   /** Returns a buffer obtained from {@link acquire}; the caller must not use it afterwards. */

@@ -16,3 +16,5 @@ export type { VerifyReport, VerifyProgress, DamagedChunk, DamagedPoint } from '.
 export type { PruneReport, PruneOptions } from './prune.js';
 export { RepositoryError, isRepositoryError, type RepositoryErrorCode } from './repository-error.js';
 export type { LockOptions } from './repository-lock.js';
+export { restoredImageName, partialImageName } from './restore-files.js';
+export { alignedBuffer, IO_ALIGN } from './direct-io.js';

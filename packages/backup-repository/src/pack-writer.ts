@@ -1,8 +1,10 @@
+import { constants } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, writeFully } from './atomic-file.js';
 import type { BufferPool } from './buffer-pool.js';
-import { compressBound, type ChunkCodec } from './chunk-codec.js';
+import { compressBound } from './chunk-codec.js';
+import { IO_ALIGN } from './direct-io.js';
 import { MiB, PACK_ENTRY_BYTES, PACK_SUFFIX, randomId, TEMP_SUFFIX } from './format.js';
 import { encodePackTrailer, readPackEntry, writePackEntry, type PackEntry } from './pack-format.js';
 
@@ -27,6 +29,11 @@ interface OpenPack {
   id: string;
   tmp: string;
   fh: FileHandle;
+  /**
+   * The temp file opened again with O_DIRECT (undefined where refused): whole blocks of the buffers
+   * are written past the page cache, the last partial block and the trailer through `fh`.
+   */
+  direct: FileHandle | undefined;
   /** File position of the active buffer's first byte. */
   position: number;
   entries: Buffer;
@@ -37,10 +44,13 @@ interface OpenPack {
 const noop = (): void => undefined;
 
 /**
- * Appends chunks to pack files. Chunks are compressed straight into one of two pooled write buffers;
- * while one buffer is being written by the thread pool the other fills, so hashing and compression
- * overlap the disk. A full pack is finalized (trailer, fsync, rename, directory fsync) in the
- * background while the next one fills. Not safe for concurrent `finish`/`abort` with `append`.
+ * Appends encoded chunks to pack files through two pooled write buffers: while one buffer is being
+ * written by the thread pool the other fills, so hashing and compression overlap the disk. Whole
+ * blocks go out with O_DIRECT where the file system allows it (filling the page cache with fresh pages
+ * is slow on our machines, and nobody reads a pack right after writing it); the partial block at a
+ * buffer's end moves to the other buffer. A full pack is finalized (trailer, fsync, rename, directory
+ * fsync) in the background while the next one fills. Not safe for concurrent `finish`/`abort` with
+ * `append`.
  */
 export class PackWriter {
   private pack: OpenPack | undefined;
@@ -56,28 +66,26 @@ export class PackWriter {
   constructor(
     private readonly dir: string,
     private readonly pool: BufferPool,
-    private readonly codec: ChunkCodec,
     private readonly options: PackWriterOptions,
   ) {
-    this.bufferSize = Math.max(8 * MiB, compressBound(options.chunkSize));
+    // two write buffers of two chunks each: writes stay large, memory small (4 MiB for 1 MiB chunks)
+    this.bufferSize = Math.max(2 * MiB, 2 * compressBound(options.chunkSize));
   }
 
-  /** Compresses `raw` (or stores it raw when that does not help) under `id`; resolves to the stored size. */
-  async append(id: Uint8Array, raw: Uint8Array): Promise<number> {
-    const need = compressBound(raw.length);
-    while (!this.ready(need)) await this.makeRoom();
+  /**
+   * Appends a chunk already encoded (compressed by a chunk worker, stored raw, or moved by prune) under
+   * `id`; `stored` is copied, so the caller may reuse it once this resolves. Resolves to its size.
+   */
+  async appendEncoded(id: Uint8Array, stored: Uint8Array, rawLength: number, compressed: boolean): Promise<number> {
+    while (!this.ready(stored.length)) await this.makeRoom();
     // From here to the end nothing awaits: the space checked above is still ours.
-    const buf = this.bufs[this.active]!;
-    const n = this.codec.compress(buf.subarray(this.used, this.used + need), raw);
-    if (n === 0) buf.set(raw, this.used);
-    return this.record(id, n === 0 ? raw.length : n, raw.length, n > 0);
+    this.bufs[this.active]!.set(stored, this.used);
+    return this.record(id, stored.length, rawLength, compressed);
   }
 
   /** Copies an already encoded chunk (prune moving chunks between packs). */
   async appendStored(entry: PackEntry, stored: Uint8Array): Promise<void> {
-    while (!this.ready(stored.length)) await this.makeRoom();
-    this.bufs[this.active]!.set(stored, this.used);
-    this.record(Buffer.from(entry.id, 'hex'), stored.length, entry.raw_length, entry.compressed);
+    await this.appendEncoded(Buffer.from(entry.id, 'hex'), stored, entry.raw_length, entry.compressed);
   }
 
   /** Finalizes the open pack and waits for every pack to be durable. Returns all packs written. */
@@ -90,7 +98,7 @@ export class PackWriter {
         await pack.fh.close();
         await rm(pack.tmp, { force: true });
       } else {
-        await this.flush();
+        await this.flush(true);
         this.pack = undefined;
         await this.finalize(pack);
       }
@@ -108,6 +116,7 @@ export class PackWriter {
     this.pack = undefined;
     if (pack) {
       await Promise.allSettled(pack.writes);
+      await pack.direct?.close().catch(noop);
       await pack.fh.close().catch(noop);
       await rm(pack.tmp, { force: true });
     }
@@ -155,27 +164,57 @@ export class PackWriter {
     const id = randomId(16);
     const tmp = path.join(this.dir, `${id}${PACK_SUFFIX}${TEMP_SUFFIX}`);
     const fh = await open(tmp, 'wx');
-    this.pack = { id, tmp, fh, position: 0, entries: Buffer.alloc(256 * PACK_ENTRY_BYTES), count: 0, writes: [] };
+    const direct = await open(tmp, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined);
+    this.pack = { id, tmp, fh, direct, position: 0, entries: Buffer.alloc(256 * PACK_ENTRY_BYTES), count: 0, writes: [] };
     this.used = 0;
   }
 
-  /** Hands the active buffer to the thread pool and switches to the other once its last write is done. */
-  private async flush(): Promise<void> {
+  /**
+   * Hands the active buffer to the thread pool and switches to the other once its last write is done.
+   * In direct mode the partial block at the end moves to the other buffer, unless this is the pack's
+   * `last` flush: then it is written through the page cache (the trailer follows it there).
+   */
+  private async flush(last = false): Promise<void> {
     const pack = this.pack!;
+    const next = this.active ^ 1;
     if (this.used > 0) {
-      const write = writeFully(pack.fh, this.bufs[this.active]!.subarray(0, this.used), pack.position);
+      const buf = this.bufs[this.active]!;
+      const whole = pack.direct ? Math.floor(this.used / IO_ALIGN) * IO_ALIGN : 0;
+      const carry = pack.direct && !last ? this.used - whole : 0;
+      const write = Promise.all([
+        whole > 0 ? this.writeDirect(pack, buf.subarray(0, whole), pack.position) : undefined,
+        this.used - whole - carry > 0 ? writeFully(pack.fh, buf.subarray(whole, this.used - carry), pack.position + whole) : undefined,
+      ]).then(noop);
       write.catch(noop);
       pack.writes.push(write);
       this.inflight[this.active] = write;
-      pack.position += this.used;
-      this.active ^= 1;
-      this.used = 0;
+      pack.position += this.used - carry;
+      await this.inflight[next];
+      if (carry > 0) this.bufs[next]!.set(buf.subarray(this.used - carry, this.used), 0);
+      this.active = next;
+      this.used = carry;
+      return;
     }
-    await this.inflight[this.active];
+    await this.inflight[next];
+  }
+
+  /** Writes whole blocks with O_DIRECT; where the kernel refuses (EINVAL), this and later writes go through the page cache. */
+  private async writeDirect(pack: OpenPack, data: Buffer, position: number): Promise<void> {
+    const direct = pack.direct;
+    if (direct) {
+      try {
+        return await writeFully(direct, data, position);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+        if (pack.direct === direct) pack.direct = undefined;
+        await direct.close().catch(noop);
+      }
+    }
+    await writeFully(pack.fh, data, position);
   }
 
   private async rollOver(): Promise<void> {
-    await this.flush();
+    await this.flush(true);
     const pack = this.pack!;
     this.pack = undefined;
     const done = this.finalize(pack);
@@ -189,6 +228,7 @@ export class PackWriter {
     const trailer = encodePackTrailer(entries);
     await writeFully(pack.fh, trailer, pack.position);
     await pack.fh.datasync();
+    await pack.direct?.close();
     await pack.fh.close();
     const final = path.join(this.dir, `${pack.id}${PACK_SUFFIX}`);
     await rename(pack.tmp, final);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import type { BufferPool } from './buffer-pool.js';
-import { chunkId, type ChunkCodec } from './chunk-codec.js';
+import { ChunkPipeline, type StoredChunk } from './chunk-pipeline.js';
+import type { ChunkWorkers } from './chunk-workers.js';
 import { cutWrite, type ChunkerConfig } from './chunker.js';
 import { ExtentTable, ExtentTableBuilder, overlay, sortExtents } from './extent-table.js';
 import { FORMAT_VERSION, PACKS_DIR, POINT_SUFFIX, POINTS_DIR } from './format.js';
@@ -38,7 +39,7 @@ export interface PointWriterContext {
   packSize: number;
   index: RepositoryIndex;
   pool: BufferPool;
-  codec: ChunkCodec;
+  workers: ChunkWorkers;
   release: ReleaseLock;
 }
 
@@ -69,8 +70,8 @@ export class PointWriter {
   readonly id: string;
   readonly vm: string;
   private readonly disks = new Map<string, DiskState>();
-  private readonly added = new Set<string>();
   private readonly packs: PackWriter;
+  private readonly chunks: ChunkPipeline;
   private readonly stats: PointStats = {
     bytes_written: 0, bytes_zero: 0, bytes_new: 0, bytes_stored: 0, chunks_new: 0, chunks_reused: 0, packs_written: 0,
   };
@@ -81,11 +82,13 @@ export class PointWriter {
   constructor(private readonly ctx: PointWriterContext, private readonly options: PointWriterOptions) {
     this.id = options.id;
     this.vm = options.vm;
-    this.packs = new PackWriter(path.join(ctx.root, PACKS_DIR), ctx.pool, ctx.codec, {
+    this.packs = new PackWriter(path.join(ctx.root, PACKS_DIR), ctx.pool, {
       packSize: ctx.packSize,
       chunkSize: ctx.chunker.chunkSize,
       onDurable: (pack) => ctx.index.addPack(pack),
     });
+    const inFlight = ctx.workers.capacity + 2; // workers full, plus the calling thread
+    this.chunks = new ChunkPipeline(ctx.workers, ctx.pool, ctx.index, this.packs, ctx.chunker.chunkSize, inFlight);
   }
 
   /** The parent point, when this point was begun from one. */
@@ -109,34 +112,37 @@ export class PointWriter {
 
   /**
    * Stores `data` as the content of the disk at `offset`. Resolves once `data` is no longer needed
-   * (hashed, compressed into a pack buffer); durability comes with commit.
+   * (hashed, compressed into a pack buffer); durability comes with commit. The chunks of one write
+   * are hashed and compressed in parallel by the chunk workers.
    */
   async writeExtent(diskKey: string, offset: number, data: Uint8Array): Promise<void> {
     const disk = this.diskFor(diskKey, offset, data.length);
-    try {
-      for (const piece of cutWrite(offset, data, this.ctx.chunker)) {
-        if (piece.zero) {
-          disk.changes.pushZero(piece.offset, piece.length);
-          this.stats.bytes_zero += piece.length;
-          continue;
-        }
-        const slice = data.subarray(piece.offset - offset, piece.offset - offset + piece.length);
-        const id = chunkId(slice);
-        const hex = id.toString('hex');
-        if (this.ctx.index.has(hex) || this.added.has(hex)) {
-          this.stats.chunks_reused++;
-        } else {
-          this.added.add(hex);
-          this.stats.bytes_stored += await this.packs.append(id, slice);
-          this.stats.chunks_new++;
-          this.stats.bytes_new += slice.length;
-          disk.bytes_new += slice.length;
-        }
-        disk.changes.pushChunk(piece.offset, piece.length, id);
+    const pieces = [...cutWrite(offset, data, this.ctx.chunker)];
+    const stored = await Promise.allSettled(pieces.map((p) => (p.zero
+      ? undefined
+      : this.chunks.store(data.subarray(p.offset - offset, p.offset - offset + p.length)))));
+    // every piece has settled: nothing uses `data` any more, even when one failed
+    const failed = stored.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      this.failure ??= failed.reason;
+      throw failed.reason;
+    }
+    for (const [i, piece] of pieces.entries()) {
+      const chunk = (stored[i] as PromiseFulfilledResult<StoredChunk | undefined>).value;
+      if (!chunk) {
+        disk.changes.pushZero(piece.offset, piece.length);
+        this.stats.bytes_zero += piece.length;
+        continue;
       }
-    } catch (err) {
-      this.failure ??= err;
-      throw err;
+      if (chunk.isNew) {
+        this.stats.bytes_stored += chunk.stored;
+        this.stats.chunks_new++;
+        this.stats.bytes_new += piece.length;
+        disk.bytes_new += piece.length;
+      } else {
+        this.stats.chunks_reused++;
+      }
+      disk.changes.pushChunk(piece.offset, piece.length, chunk.id);
     }
     disk.bytes_written += data.length;
     this.stats.bytes_written += data.length;

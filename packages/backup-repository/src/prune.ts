@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, listNames, readFully } from './atomic-file.js';
 import type { BufferPool } from './buffer-pool.js';
-import { compressBound, type ChunkCodec } from './chunk-codec.js';
+import { compressBound } from './chunk-codec.js';
 import type { ChunkReader } from './chunk-reader.js';
 import { INDEX_DIR, INDEX_SUFFIX, PACK_SUFFIX, PACKS_DIR, POINTS_DIR, TEMP_SUFFIX } from './format.js';
 import type { PointManifest } from './manifest.js';
@@ -31,7 +31,6 @@ export interface PruneContext {
   index: RepositoryIndex;
   reader: ChunkReader;
   pool: BufferPool;
-  codec: ChunkCodec;
   chunkSize: number;
   packSize: number;
 }
@@ -68,7 +67,7 @@ export async function prunePacks(ctx: PruneContext, manifests: readonly PointMan
   const packsDir = path.join(ctx.root, PACKS_DIR);
   let written: FinishedPack[] = [];
   if (rewrite.length > 0) {
-    const writer = new PackWriter(packsDir, ctx.pool, ctx.codec, { packSize: ctx.packSize, chunkSize: ctx.chunkSize });
+    const writer = new PackWriter(packsDir, ctx.pool, { packSize: ctx.packSize, chunkSize: ctx.chunkSize });
     const buf = ctx.pool.acquire(compressBound(ctx.chunkSize));
     try {
       for (const pack of rewrite) {

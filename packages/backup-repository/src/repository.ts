@@ -5,6 +5,7 @@ import { listNames, removeDurably, writeFileAtomic } from './atomic-file.js';
 import { BufferPool } from './buffer-pool.js';
 import { ChunkCodec } from './chunk-codec.js';
 import { ChunkReader } from './chunk-reader.js';
+import { ChunkWorkers } from './chunk-workers.js';
 import type { ChunkerConfig } from './chunker.js';
 import { rangeStream, restoreInto, walkDisk, writableSink, type RestoreProgress, type RestoreSink } from './disk-image.js';
 import {
@@ -42,6 +43,12 @@ export interface InitOptions {
 export interface OpenOptions extends LockOptions {
   /** Minimum time between progress callbacks. Default 1000 ms. */
   progressIntervalMs?: number;
+  /**
+   * Worker threads that hash, compress and decode chunks beside the calling thread (shared by every
+   * repository of the process that asks for the same number). Default: cores - 1, at most 3; 0 keeps
+   * all of it on the calling thread.
+   */
+  chunkThreads?: number;
 }
 
 export interface BeginPointOptions {
@@ -80,6 +87,7 @@ export interface RepositoryStats {
 export class Repository {
   private readonly pool = new BufferPool();
   private readonly codec = new ChunkCodec();
+  private readonly workers: ChunkWorkers;
   private readonly locks: LockManager;
   private readonly index: RepositoryIndex;
   private readonly chunker: ChunkerConfig;
@@ -88,6 +96,7 @@ export class Repository {
     this.locks = new LockManager(root, options);
     this.index = new RepositoryIndex(root);
     this.chunker = { chunkSize: config.chunk_size, zeroBlock: config.zero_block };
+    this.workers = ChunkWorkers.shared(options.chunkThreads);
   }
 
   /** Creates a repository in `root` (an empty or missing directory). Rejects ALREADY_EXISTS. */
@@ -128,6 +137,10 @@ export class Repository {
    * file covers, and writing an index file for them). Rejects NOT_A_REPOSITORY, UNSUPPORTED_FORMAT.
    */
   static async open(root: string, options: OpenOptions = {}): Promise<Repository> {
+    const threads = options.chunkThreads;
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 64)) {
+      throw new RepositoryError('INVALID_ARGUMENT', `chunkThreads ${threads} must be an integer from 0 to 64`);
+    }
     let config: RepositoryConfig;
     try {
       config = JSON.parse(await readFile(path.join(root, CONFIG_FILE), 'utf8')) as RepositoryConfig;
@@ -152,7 +165,7 @@ export class Repository {
       const parent = options.parent === undefined ? undefined : await this.readPoint(options.parent);
       const created = new Date();
       return new PointWriter(
-        { root: this.root, chunker: this.chunker, packSize: this.config.pack_size, index: this.index, pool: this.pool, codec: this.codec, release },
+        { root: this.root, chunker: this.chunker, packSize: this.config.pack_size, index: this.index, pool: this.pool, workers: this.workers, release },
         {
           id: `${created.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomId(4)}`,
           vm: options.vm,
@@ -236,7 +249,7 @@ export class Repository {
     const sink = isSink(target) ? target : writableSink(target);
     return this.withShared(async (reader) => {
       const disk = await this.disk(pointId, diskKey);
-      const segments = walkDisk(disk, 0, disk.capacity, reader, this.pool, this.config.chunk_size, options.verify ?? true);
+      const segments = walkDisk(disk, 0, disk.capacity, reader, this.pool, this.config.chunk_size, options.verify ?? true, this.workers);
       const done = await restoreInto(segments, sink, disk.capacity, options.onProgress, this.options.progressIntervalMs);
       await sink.finish?.(disk.capacity);
       return { capacity: disk.capacity, ...done };
@@ -256,7 +269,7 @@ export class Repository {
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > disk.capacity) {
         throw new RepositoryError('INVALID_ARGUMENT', `range ${offset}+${length} is outside disk ${diskKey} (${disk.capacity} bytes)`);
       }
-      const segments = walkDisk(disk, offset, offset + length, reader, this.pool, this.config.chunk_size, true);
+      const segments = walkDisk(disk, offset, offset + length, reader, this.pool, this.config.chunk_size, true, this.workers);
       return rangeStream(segments, async () => {
         await reader.close();
         await release();
@@ -306,7 +319,7 @@ export class Repository {
       const manifests: PointManifest[] = [];
       for (const id of await listNames(this.pointsDir(), POINT_SUFFIX)) manifests.push(await this.readPoint(id));
       return await prunePacks(
-        { root: this.root, index: this.index, reader, pool: this.pool, codec: this.codec, chunkSize: this.config.chunk_size, packSize: this.config.pack_size },
+        { root: this.root, index: this.index, reader, pool: this.pool, chunkSize: this.config.chunk_size, packSize: this.config.pack_size },
         manifests,
         options,
       );

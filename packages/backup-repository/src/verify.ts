@@ -18,6 +18,8 @@ export interface DamagedPoint {
   reason: 'manifest' | 'chunks';
   /** Damaged chunk ids this point references (empty for a damaged manifest). */
   chunks: string[];
+  /** The disks that need those chunks, each with its own (empty for a damaged manifest). */
+  disks: { key: string; chunks: string[] }[];
   message: string;
 }
 
@@ -56,7 +58,7 @@ export async function verifyPoints(
   const damagedPoints: DamagedPoint[] = [];
   for (const p of points) {
     if ('error' in p) {
-      damagedPoints.push({ id: p.id, vm: null, reason: 'manifest', chunks: [], message: p.error.message });
+      damagedPoints.push({ id: p.id, vm: null, reason: 'manifest', chunks: [], disks: [], message: p.error.message });
       continue;
     }
     const ids = new Set<string>();
@@ -107,7 +109,7 @@ export async function verifyPoints(
   for (const p of points) {
     const chunks = byPoint.get(p.id);
     if (!chunks || !('manifest' in p)) continue;
-    damagedPoints.push({ id: p.id, vm: p.manifest.vm, reason: 'chunks', chunks, message: `${chunks.length} damaged chunk(s)` });
+    damagedPoints.push({ id: p.id, vm: p.manifest.vm, reason: 'chunks', chunks, disks: disksNeeding(p.manifest, new Set(chunks)), message: `${chunks.length} damaged chunk(s)` });
   }
   return {
     ok: damagedPoints.length === 0 && damaged.length === 0,
@@ -117,4 +119,16 @@ export async function verifyPoints(
     damaged_points: damagedPoints,
     damaged_chunks: damaged,
   };
+}
+
+/** The disks of a point that reference any of `damaged`, each with the damaged chunks it needs. */
+export function disksNeeding(point: PointManifest, damaged: ReadonlySet<string>): { key: string; chunks: string[] }[] {
+  const out: { key: string; chunks: string[] }[] = [];
+  for (const d of point.disks) {
+    const ids = new Set<string>();
+    d.extents.chunkIds(ids);
+    const hit = [...ids].filter((id) => damaged.has(id));
+    if (hit.length) out.push({ key: d.key, chunks: hit });
+  }
+  return out;
 }

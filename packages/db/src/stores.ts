@@ -8,11 +8,15 @@ import { GroupStore } from './stores/group.store.js';
 import { VmStore } from './stores/vm.store.js';
 import { VcenterStore } from './stores/vcenter.store.js';
 import { BackupStore } from './stores/backup.store.js';
+import { BackupRunStore } from './stores/backup-run.store.js';
+import { BackupRestoreStore } from './stores/backup-restore.store.js';
 import { UserStore } from './stores/user.store.js';
 import { TokenStore } from './stores/token.store.js';
 import { AuditStore } from './stores/audit.store.js';
 import { VmRunStore } from './stores/vm-run.store.js';
 import { JobLogStore } from './stores/job-log.store.js';
+import { ExecutionHistoryStore } from './stores/execution-history.store.js';
+import { ProtectionCoverageStore } from './stores/protection-coverage.store.js';
 
 /** Every store over one pool, built once in a service's composition root. */
 export function createStores(db: Knex) {
@@ -26,11 +30,15 @@ export function createStores(db: Knex) {
     vms: new VmStore(db),
     vcenters: new VcenterStore(db),
     backups: new BackupStore(db),
+    backupRuns: new BackupRunStore(db),
+    restores: new BackupRestoreStore(db),
     users: new UserStore(db),
     tokens: new TokenStore(db),
     audit: new AuditStore(db),
     vmRuns: new VmRunStore(db),
     jobLogs: new JobLogStore(db),
+    executionHistory: new ExecutionHistoryStore(db),
+    coverage: new ProtectionCoverageStore(db),
   };
 }
 export type Stores = ReturnType<typeof createStores>;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canonicalTimeZone, cronProblem, isValidTimeZone, nextFires, formatInZone } from './cron.js';
+import { canonicalTimeZone, cronProblem, isValidTimeZone, nextFires, formatInZone, schedulePeriodMs } from './cron.js';
 
 describe('domain/cron', () => {
   it('accepts 5- and 6-field expressions and rejects other field counts', () => {
@@ -84,5 +84,16 @@ describe('domain/cron across daylight saving (fixed clocks, successive fires as 
     expect(perDay(chain('30 2 * * *', 'America/New_York', '2026-03-07T12:00:00Z', 3), 'America/New_York').get('2026-03-08')).to.equal(1);
     const nov = chain('30 1 * * *', 'America/New_York', '2026-10-31T12:00:00Z', 3);
     expect(perDay(nov, 'America/New_York').get('2026-11-01')).to.equal(1);
+  });
+
+  it('measures a schedule period as the gap between its next two fires', () => {
+    const at = new Date('2026-11-27T12:00:00Z');
+    expect(schedulePeriodMs('0 2 * * *', 'UTC', at)).to.equal(86_400_000);
+    expect(schedulePeriodMs('*/15 * * * *', 'Europe/Berlin', at)).to.equal(900_000);
+    expect(schedulePeriodMs('30 * * * * *', 'UTC', at)).to.equal(60_000);
+    // Mon and Thu at 02:00: after a Friday noon the next gap is Mon -> Thu, 3 days
+    expect(schedulePeriodMs('0 2 * * 1,4', 'UTC', at)).to.equal(3 * 86_400_000);
+    // across the spring-forward night in Berlin a daily 03:30 run is 23 hours apart
+    expect(schedulePeriodMs('30 3 * * *', 'Europe/Berlin', new Date('2026-03-27T12:00:00Z'))).to.equal(23 * 3_600_000);
   });
 });

@@ -101,3 +101,13 @@ export function startOfDay(now: Date, timezone: string): Date {
   guess = midnightLocal - zoneOffsetMs(new Date(guess), timezone);
   return new Date(guess);
 }
+
+/**
+ * The schedule's period: the gap between its next two fires after `after`, in milliseconds. For
+ * irregular expressions (e.g. "0 2 * * 1,4") it is the gap that comes next. Undefined when the
+ * expression fires fewer than two more times.
+ */
+export function schedulePeriodMs(expr: string, timezone: string, after: Date = new Date()): number | undefined {
+  const [a, b] = nextFires(expr, timezone, 2, after);
+  return a && b ? b.getTime() - a.getTime() : undefined;
+}

@@ -12,3 +12,8 @@ export {
 } from './nbd-disk-reader.js';
 export type { Extent } from './protocol/transmission.codec.js';
 export { AllocationFlag, DirtyFlag, TransmissionFlag, MAX_REQUEST_PAYLOAD } from './protocol/constants.js';
+export {
+  launchNbdkit, sweepStaleNbdkitDirs, NbdkitError, type NbdkitErrorCode, type NbdkitLaunchOptions, type NbdkitProcess,
+} from './nbdkit-launcher.js';
+export { parseNbdkitTemplate, expandNbdkitTemplate, type NbdkitTemplate, type NbdkitPluginArgs } from './nbdkit-launcher-args.js';
+export { NbdkitDiskReader } from './nbdkit-launcher-reader.js';

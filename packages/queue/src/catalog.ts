@@ -30,6 +30,23 @@ export interface BackupVmPayload {
   backup_type: 'auto' | 'full' | 'incremental';
 }
 
+/**
+ * `backup.adhoc`: back up one VM outside any flow (POST /backups). The backups row exists already
+ * (status pending); the worker takes it, and records the outcome on it.
+ */
+export interface BackupAdhocPayload {
+  backup_id: string;
+  vm_context_id: string;
+  repository_id: number;
+  backup_type: 'auto' | 'full' | 'incremental';
+}
+
+/** `backup.restore`: write a restore point's disk images to files or a datastore (the restore row exists). */
+export interface BackupRestorePayload {
+  restore_id: string;
+  backup_id: string;
+}
+
 export interface JobSpec {
   queue: QueueName;
   attempts: number;
@@ -47,12 +64,17 @@ export interface JobSpec {
 export const JOBS = {
   'flow.run': { queue: QUEUES.flowRuns, attempts: 5, backoffMs: 2_000, timeoutMs: 10 * 60_000, lockMs: 30_000, stalledCheckMs: 15_000 },
   'backup.vm': { queue: QUEUES.vmBackups, attempts: 3, backoffMs: 5_000, timeoutMs: 24 * 3600_000, lockMs: 10_000, stalledCheckMs: 5_000 },
+  // one worker serves vm-backups: every job of the queue has the lock settings of backup.vm
+  'backup.adhoc': { queue: QUEUES.vmBackups, attempts: 3, backoffMs: 5_000, timeoutMs: 24 * 3600_000, lockMs: 10_000, stalledCheckMs: 5_000 },
+  'backup.restore': { queue: QUEUES.vmBackups, attempts: 3, backoffMs: 5_000, timeoutMs: 24 * 3600_000, lockMs: 10_000, stalledCheckMs: 5_000 },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOBS;
 export interface JobPayloads {
   'flow.run': FlowRunPayload;
   'backup.vm': BackupVmPayload;
+  'backup.adhoc': BackupAdhocPayload;
+  'backup.restore': BackupRestorePayload;
 }
 
 /** Job id of a manual/API run: one job per execution, whatever retries the producer makes. */
@@ -69,6 +91,12 @@ export function assertHandlers(queue: QueueName, handlers: Record<string, unknow
 
 /** Job id of one VM's backup in one execution: deterministic, so a release that repeats adds nothing. */
 export const vmJobId = (executionId: string, vmContextId: string) => `vm-${executionId}-${vmContextId}`;
+
+/** Job id of a backup started through the API: one job per backup row. */
+export const adhocBackupJobId = (backupId: string) => `adhoc-${backupId}`;
+
+/** Job id of a restore: one job per restore row. */
+export const restoreJobId = (restoreId: string) => `restore-${restoreId}`;
 
 /** Job scheduler id of a flow. */
 export const flowSchedulerId = (flowId: string) => `flow-${flowId}`;

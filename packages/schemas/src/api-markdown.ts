@@ -63,7 +63,7 @@ export function renderApiMarkdown(endpoints: Endpoint[]): string {
       if (e.description) out.push(e.description, '');
       out.push(...fieldTable('Query parameters', query), ...fieldTable(`Body (${schemaName(body as TSchema) ?? 'object'})`, body));
       const ok = Object.entries(e.responses).find(([s]) => s.startsWith('2'));
-      if (ok) out.push(`Answers ${ok[0]}${ok[1] ? ` with ${schemaName(ok[1]) ?? 'an object'}` : ''}.`, '');
+      if (ok) out.push(`Answers ${ok[0]}${ok[1] ? ` with ${schemaName(ok[1]) ?? 'an object'}` : e.produces ? ` with ${e.produces}` : ''}.`, '');
     }
   }
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';

@@ -21,6 +21,8 @@ export interface Endpoint {
   body?: TSchema;
   /** Status -> schema of the body; null means no body (204). The first 2xx is the success answer. */
   responses: Record<number, TSchema | null>;
+  /** Media type of a binary success body (a stream, e.g. `application/octet-stream`); JSON when absent. */
+  produces?: string;
 }
 
 /** Declares an endpoint (identity function that keeps the literal types). */

@@ -10,6 +10,7 @@ const ERROR_STATUSES: Record<number, string> = {
   403: 'Role does not allow this',
   404: 'Not found',
   409: 'Conflict: duplicate name or entity in use',
+  416: 'The requested range is outside the resource',
   422: 'A referenced object does not exist or cannot be used',
   429: 'Too many requests',
 };
@@ -45,8 +46,10 @@ export function buildOpenApi(endpoints: Endpoint[], info: { title: string; versi
     const responses: Record<string, Json> = {};
     for (const [status, schema] of Object.entries(e.responses)) {
       responses[status] = schema
-        ? { description: 'Success', content: { 'application/json': { schema: ref(schema) } } }
-        : { description: 'Success, no content' };
+        ? { description: status.startsWith('2') ? 'Success' : (ERROR_STATUSES[Number(status)] ?? 'Error'), content: { 'application/json': { schema: ref(schema) } } }
+        : e.produces && status.startsWith('2')
+          ? { description: 'Success', content: { [e.produces]: { schema: { type: 'string', format: 'binary' } } } }
+          : { description: 'Success, no content' };
     }
     const errors = e.permission === 'public' ? [400, 429] : [400, 401, 403, 404, 409, 422];
     for (const status of errors) {

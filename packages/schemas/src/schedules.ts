@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Description, Id, IdParams, Name, Nullable, StringEnum, Timestamp, listQuery, named } from './common.js';
 import { endpoint } from './endpoint.js';
 
-const Cron = Type.String({ minLength: 9, maxLength: 128, pattern: '^[0-9A-Za-z*/,?#LW\\- ]+$', description: '5 fields (minute hour day month weekday), or 6 with seconds first' });
+const Cron = Type.String({ minLength: 9, maxLength: 128, pattern: '^[0-9A-Za-z*/,?#LW\\- ]+$', description: 'a cron expression with 5 fields (minute hour day month weekday), or 6 with seconds first' });
 const TimeZone = Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Berlin' });
 const MisfireGrace = Type.Integer({ minimum: 0, maximum: 7 * 86400 });
 
@@ -61,6 +61,25 @@ export const SchedulePreviewResponse = named(
 );
 export type SchedulePreviewResponse = Static<typeof SchedulePreviewResponse>;
 
+/** A cron and zone not saved yet (a form being filled in): checked as a create checks them. */
+export const ScheduleDraftPreviewRequest = named(
+  'ScheduleDraftPreviewRequest',
+  Type.Object(
+    { cron_expression: Cron, timezone: Type.Optional(TimeZone), count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 5 })) },
+    { additionalProperties: false },
+  ),
+);
+export type ScheduleDraftPreviewRequest = Static<typeof ScheduleDraftPreviewRequest>;
+export const ScheduleDraftPreviewResponse = named(
+  'ScheduleDraftPreviewResponse',
+  Type.Object({
+    cron_expression: Type.String(),
+    timezone: Type.String(),
+    fires: Type.Array(Type.Object({ at: Timestamp, local: Type.String() })),
+  }),
+);
+export type ScheduleDraftPreviewResponse = Static<typeof ScheduleDraftPreviewResponse>;
+
 export const ScheduleExecutionResponse = named(
   'ScheduleExecutionResponse',
   Type.Object({
@@ -94,6 +113,7 @@ export const scheduleEndpoints = {
   get: endpoint({ operationId: 'getSchedule', method: 'get', path: '/schedules/:id', tag, summary: 'Get one schedule', permission: 'read', params: IdParams, responses: { 200: ScheduleResponse } }),
   update: endpoint({ operationId: 'updateSchedule', method: 'put', path: '/schedules/:id', tag, summary: 'Update a schedule; the flows using it follow', permission: 'configure', params: IdParams, body: UpdateScheduleRequest, responses: { 200: ScheduleResponse } }),
   remove: endpoint({ operationId: 'deleteSchedule', method: 'delete', path: '/schedules/:id', tag, summary: 'Delete a schedule; its flows keep running only on demand (schedule_id becomes null)', permission: 'configure', params: IdParams, responses: { 204: null } }),
+  previewDraft: endpoint({ operationId: 'previewScheduleDraft', method: 'post', path: '/schedules/preview', tag, summary: 'The next N fire times of a cron and zone before they are saved (nothing is written)', permission: 'read', body: ScheduleDraftPreviewRequest, responses: { 200: ScheduleDraftPreviewResponse } }),
   preview: endpoint({ operationId: 'previewSchedule', method: 'get', path: '/schedules/:id/preview', tag, summary: 'The next N fire times, in UTC and in the schedule zone', permission: 'read', params: IdParams, query: SchedulePreviewQuery, responses: { 200: SchedulePreviewResponse } }),
   executions: endpoint({ operationId: 'listScheduleExecutions', method: 'get', path: '/schedules/:id/executions', tag, summary: 'Fires of a schedule: triggered, skipped, missed', permission: 'read', params: IdParams, query: ScheduleExecutionListQuery, responses: { 200: ScheduleExecutionListResponse } }),
 };

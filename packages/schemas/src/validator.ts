@@ -16,7 +16,7 @@ export type Validation<T> = { ok: true; value: T } | { ok: false; issues: FieldI
 export type Source = 'body' | 'query' | 'params' | 'response';
 
 function makeAjv(coerce: boolean): Ajv {
-  const ajv = new Ajv({ allErrors: true, coerceTypes: coerce, useDefaults: coerce, strict: false, removeAdditional: false });
+  const ajv = new Ajv({ allErrors: true, verbose: true, coerceTypes: coerce, useDefaults: coerce, strict: false, removeAdditional: false });
   addFormats(ajv);
   addJsonLimitsKeyword(ajv);
   return ajv;
@@ -46,6 +46,28 @@ function fieldOf(source: Source, e: ErrorObject): string {
   return [source, ...path].join('.');
 }
 
+/** What well-known formats look like, for messages that say what is expected. */
+const FORMAT_HINTS: Record<string, string> = {
+  'date-time': 'a date and time in RFC 3339 form, e.g. 2026-11-27T13:00:00Z',
+  date: 'a date in the form YYYY-MM-DD',
+  time: 'a time in the form HH:MM:SS',
+  email: 'an e-mail address',
+  uri: 'an absolute URI, e.g. https://host/path',
+  uuid: 'a UUID, e.g. 123e4567-e89b-12d3-a456-426614174000',
+  ipv4: 'an IPv4 address',
+  ipv6: 'an IPv6 address',
+  hostname: 'a host name',
+};
+
+/** "IANA time zone" -> "an IANA time zone"; phrases that start with an article or a number stay as they are. */
+export function withArticle(phrase: string): string {
+  const first = phrase.split(/\s+/)[0] ?? '';
+  if (/^(a|an|the|one)$/i.test(first) || /^\d/.test(first)) return phrase;
+  const acronym = first.length > 1 && first === first.toUpperCase() && /[A-Z]/.test(first[0] ?? '');
+  const vowel = acronym ? /^[AEFHILMNORSX]/.test(first) : /^[aeiou]/i.test(first);
+  return `${vowel ? 'an' : 'a'} ${phrase}`;
+}
+
 function messageOf(e: ErrorObject): string {
   const s = e.parentSchema as { description?: string } | undefined;
   switch (e.keyword) {
@@ -54,11 +76,15 @@ function messageOf(e: ErrorObject): string {
     case 'additionalProperties':
       return 'is not a known field';
     case 'pattern':
-      return `has a form that is not allowed${s?.description ? ` (${s.description})` : ''}`;
+      // a described field says what it expects; an undescribed one cannot name more than its refusal
+      return s?.description ? `must be ${withArticle(s.description)}` : 'has a form that is not allowed';
     case 'enum':
       return `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
-    case 'format':
-      return `must be a valid ${(e.params as { format: string }).format}`;
+    case 'format': {
+      const format = (e.params as { format: string }).format;
+      const expected = FORMAT_HINTS[format] ?? (s?.description ? withArticle(s.description) : undefined);
+      return expected ? `must be ${expected}` : `must be a valid ${format}`;
+    }
     case 'minProperties':
       return 'must contain at least one field';
     default:

@@ -64,8 +64,34 @@ export const VmListQuery = listQuery(['vm_name', 'created_at', 'last_backup_at',
 export type VmListQuery = Static<typeof VmListQuery>;
 export const VmListResponse = named('VmListResponse', Type.Object({ vms: Type.Array(VmSummary), total: Type.Integer() }));
 
+export const UNPROTECTED_REASONS = ['no_flow', 'never_backed_up', 'no_schedule', 'last_backup_too_old'] as const;
+export type UnprotectedReason = (typeof UNPROTECTED_REASONS)[number];
+
+/**
+ * A present VM without a recent enough successful backup: covered by no enabled flow (`no_flow`), never
+ * backed up (`never_backed_up`), covered only by flows without an enabled schedule (`no_schedule`), or
+ * whose last backup is older than its schedules allow (`last_backup_too_old`).
+ */
+export const UnprotectedVm = named(
+  'UnprotectedVm',
+  Type.Object({
+    vm: VmSummary,
+    reason: StringEnum(UNPROTECTED_REASONS),
+    flows: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+    last_backup_at: Nullable(Timestamp),
+    expected_within_seconds: Nullable(Type.Integer()),
+  }),
+);
+export type UnprotectedVm = Static<typeof UnprotectedVm>;
+export const UnprotectedVmListResponse = named(
+  'UnprotectedVmListResponse',
+  Type.Object({ vms: Type.Array(UnprotectedVm), total: Type.Integer(), present_total: Type.Integer() }),
+);
+export type UnprotectedVmListResponse = Static<typeof UnprotectedVmListResponse>;
+
 const tag = 'Virtual machines';
 export const vmEndpoints = {
   list: endpoint({ operationId: 'listVms', method: 'get', path: '/vms', tag, summary: 'The VM inventory discovered from vCenters', permission: 'read', query: VmListQuery, responses: { 200: VmListResponse } }),
+  unprotected: endpoint({ operationId: 'listUnprotectedVms', method: 'get', path: '/vms/unprotected', tag, summary: 'Present VMs without a successful backup within their flows\' schedule period, or in no enabled flow, each with the reason', permission: 'read', responses: { 200: UnprotectedVmListResponse } }),
   get: endpoint({ operationId: 'getVm', method: 'get', path: '/vms/:id', tag, summary: 'One VM with its disks, groups and the flows that protect it', permission: 'read', params: IdParams, responses: { 200: VmResponse } }),
 };

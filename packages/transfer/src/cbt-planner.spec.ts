@@ -44,6 +44,16 @@ describe('cbt planner: full or incremental per disk', () => {
   it('goes full when the UUID part of <uuid>/<seq> changed (CBT reset), and records the new changeId', () => {
     const plan = planDisk(prev(), now({ changeId: '52 00 00 00 00 00 00 00-00 00 00 00 00 00 00 01/1' }));
     expect([plan.mode, plan.reason, plan.recordChangeId]).to.deep.equal(['full', 'change-id-epoch-changed', '52 00 00 00 00 00 00 00-00 00 00 00 00 00 00 01/1']);
+    expect(plan.warning).to.equal('disk 2000: change tracking was reset (the change ID UUID changed): backing it up in full');
+  });
+
+  it('warns about every full an auto backup did not expect, and about no expected one', () => {
+    const unexpected = [now({ capacity: 41 * GiB }), now({ uuid: 'uuid-b' }), now({ key: 2001 })].map((n) => planDisk(prev(), n));
+    unexpected.push(planDisk(prev({ changeId: `${EPOCH}/9` }), now({ changeId: `${EPOCH}/5` })));
+    for (const p of unexpected) expect(p.warning, p.reason).to.match(/^disk 200\d: .*: backing it up in full$/);
+    expect(planDisk(undefined, now()).warning).to.equal(undefined);
+    expect(planDisk(prev(), now({ requested: 'full' })).warning).to.equal(undefined);
+    expect(planDisk(prev({ changeId: null }), now()).warning).to.equal(undefined);
   });
 
   it('goes full on a resize, bigger or smaller', () => {

@@ -112,6 +112,9 @@ const REASON_TEXT: Record<FullReason, string> = {
   'change-id-refused': 'vSphere refused the recorded change ID (stale, or change tracking was reset)',
 };
 
+/** Fulls that an `auto` backup with a previous point did not expect: the job log warns about them. */
+const UNEXPECTED_FULL = new Set<FullReason>(['disk-uuid-changed', 'device-key-changed', 'capacity-changed', 'change-id-epoch-changed', 'change-id-regressed']);
+
 /** Human text of a reason, for warnings and the job log. */
 export function describeReason(reason: PlanReason): string {
   return reason === 'changed-since-previous' ? 'reads the areas changed since the previous backup' : REASON_TEXT[reason];
@@ -121,7 +124,8 @@ export function describeReason(reason: PlanReason): string {
  * Decides full or incremental for one disk. An incremental needs: a previous record of the same disk
  * (same UUID, device key and capacity) with a changeId, a changeId on the snapshot's disk, and the same
  * UUID part in both. Anything else is a full from `"*"`. An explicit `incremental` request that cannot
- * be honoured becomes a full with a warning rather than failing the backup. A snapshot disk without a
+ * be honoured becomes a full with a warning rather than failing the backup; so does an `auto` one whose
+ * previous point cannot be built on (CBT reset, revert, resize, another disk under the key). A snapshot disk without a
  * changeId (CBT off or not active yet) is backed up in full and records nothing.
  */
 export function planDisk(previous: PreviousDiskRecord | undefined, now: CurrentDisk): DiskPlan {
@@ -130,6 +134,8 @@ export function planDisk(previous: PreviousDiskRecord | undefined, now: CurrentD
   const warnings: string[] = [];
   if (reason !== undefined && reason !== 'requested-full' && now.requested === 'incremental') {
     warnings.push(`incremental requested for disk ${now.key}, but ${REASON_TEXT[reason]}: backing it up in full`);
+  } else if (reason !== undefined && UNEXPECTED_FULL.has(reason)) {
+    warnings.push(`disk ${now.key}: ${REASON_TEXT[reason]}: backing it up in full`);
   }
   if (recordChangeId === null) warnings.push(`changed block tracking is not active on disk ${now.key}: the next backup will be full as well`);
   const warning = warnings.length > 0 ? warnings.join('; ') : undefined;

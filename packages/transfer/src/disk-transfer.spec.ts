@@ -96,7 +96,7 @@ describe('transferDisk', () => {
     expect(writer.zeros.sort((a, b) => a[0] - b[0])).to.deep.equal(zeroBlocks.map((b) => [b * 64 * KiB, 64 * KiB]));
     expect([...writer.data.keys()].sort((a, b) => a - b)).to.deep.equal([...Array(20).keys()].filter((b) => !zeroBlocks.includes(b)).map((b) => b * 64 * KiB));
     for (const [offset, data] of writer.data) expect(data.equals(img.subarray(offset, offset + 64 * KiB)), `block at ${offset}`).to.equal(true);
-    expect(res).to.deep.equal({ bytesRead: 20 * 64 * KiB, bytesData: 13 * 64 * KiB, bytesZero: 7 * 64 * KiB, reads: 20 });
+    expect(res).to.deep.equal({ bytesRead: 20 * 64 * KiB, bytesData: 13 * 64 * KiB, bytesZero: 7 * 64 * KiB, bytesHoles: 0, reads: 20 });
   });
 
   it('keeps at most `concurrency` reads in flight, using several, into a few reused buffers', async () => {
@@ -201,7 +201,7 @@ describe('transferDisk', () => {
 
   it('does nothing for an empty plan', async () => {
     const reader = new MemoryReader(img);
-    expect(await transferDisk({ reader, reads: [], writer: new RecordingWriter(), diskKey: '2000' })).to.deep.equal({ bytesRead: 0, bytesData: 0, bytesZero: 0, reads: 0 });
+    expect(await transferDisk({ reader, reads: [], writer: new RecordingWriter(), diskKey: '2000' })).to.deep.equal({ bytesRead: 0, bytesData: 0, bytesZero: 0, bytesHoles: 0, reads: 0 });
     expect(reader.started).to.deep.equal([]);
   });
 });

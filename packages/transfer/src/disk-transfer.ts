@@ -32,6 +32,11 @@ export interface TransferDiskOptions {
   reader: ExtentReader;
   /** Planned reads (see planReads): disjoint, each at most the pool's buffer size. */
   reads: readonly ByteRange[];
+  /**
+   * Ranges known to read as zeroes (the transport's block status, see planDiskReads), disjoint from
+   * `reads`: recorded with zeroExtent before any read, never read.
+   */
+  holes?: readonly ByteRange[];
   /** The point being written, e.g. a PointWriter with this disk already added. */
   writer: ExtentWriter;
   /** The disk's key in the point. */
@@ -58,6 +63,8 @@ export interface TransferResult {
   bytesData: number;
   /** Bytes of all-zero reads, recorded with zeroExtent and never stored. */
   bytesZero: number;
+  /** Bytes of the `holes` option, recorded with zeroExtent without reading them. */
+  bytesHoles: number;
   reads: number;
 }
 
@@ -103,7 +110,14 @@ export async function transferDisk(opts: TransferDiskOptions): Promise<TransferR
   const aborted = () => new TransferError(`transfer of disk ${disk} aborted`, { code: 'ABORTED', disk, cause: signal?.reason });
   if (signal?.aborted) throw aborted();
 
-  const result: TransferResult = { bytesRead: 0, bytesData: 0, bytesZero: 0, reads: 0 };
+  const result: TransferResult = { bytesRead: 0, bytesData: 0, bytesZero: 0, bytesHoles: 0, reads: 0 };
+  for (const h of opts.holes ?? []) {
+    if (!Number.isSafeInteger(h.offset) || !Number.isSafeInteger(h.length) || h.offset < 0 || h.length < 1) {
+      throw new TransferError(`disk ${disk}: bad hole ${h.offset}+${h.length}`, { code: 'INVALID_ARGUMENT', disk });
+    }
+    writer.zeroExtent(diskKey, h.offset, h.length);
+    result.bytesHoles += h.length;
+  }
   let done = 0;
   let next = 0;
   let failure: unknown;

@@ -67,7 +67,7 @@ describe('disk transfer through NbdDiskReader (integration)', function () {
     const w1 = await repo.beginPoint({ vm: 'vm-nbd' });
     w1.addDisk({ key: '2000', capacity: reader.size, mode: 'full' });
     const r1 = await transferDisk({ reader, reads: full.reads, writer: w1, diskKey: '2000', concurrency: 4 });
-    expect(r1).to.deep.equal({ bytesRead: full.bytes, bytesData: full.bytes, bytesZero: 0, reads: full.reads.length });
+    expect(r1).to.deep.equal({ bytesRead: full.bytes, bytesData: full.bytes, bytesZero: 0, bytesHoles: 0, reads: full.reads.length });
     const p1 = await w1.commit();
     expect(sha256(await restored(repo, p1.id, '2000'))).to.equal(sha256(gen1));
     for (const s of servers.splice(0)) await s.stop();
@@ -91,7 +91,7 @@ describe('disk transfer through NbdDiskReader (integration)', function () {
     w2.addDisk({ key: '2000', capacity: reader.size, mode: 'incremental' });
     const r2 = await transferDisk({ reader, reads: incr.reads, writer: w2, diskKey: '2000' });
     // only the dirty clusters were read (the extent across 4 MiB in two reads); the zeroed one was recorded, not stored
-    expect(r2).to.deep.equal({ bytesRead: 320 * KiB, bytesData: 256 * KiB, bytesZero: 64 * KiB, reads: 5 });
+    expect(r2).to.deep.equal({ bytesRead: 320 * KiB, bytesData: 256 * KiB, bytesZero: 64 * KiB, bytesHoles: 0, reads: 5 });
     const p2 = await w2.commit();
     expect(sha256(await restored(repo, p2.id, '2000'))).to.equal(sha256(gen2));
     expect(sha256(await restored(repo, p1.id, '2000'))).to.equal(sha256(gen1));

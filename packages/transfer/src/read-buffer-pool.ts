@@ -1,7 +1,11 @@
+import { alignedBuffer } from '@vaultflow/backup-repository';
+
 /**
  * A small pool of equally sized read buffers. First touch of fresh memory is slow on our machines
  * (perf notes), so a transfer reads every extent into one of a few reused buffers; a worker may share
- * one pool across the disks of a VM. Not thread-safe beyond the single JS thread, which is all it needs.
+ * one pool across the disks of a VM. The buffers are shared and page-aligned (the repository's
+ * alignedBuffer): its chunk workers hash and compress them in place, and a local disk image can be
+ * read into them with O_DIRECT. Not thread-safe beyond the single JS thread, which is all it needs.
  */
 export class ReadBufferPool {
   private readonly free: Buffer[] = [];
@@ -25,7 +29,7 @@ export class ReadBufferPool {
     const buf = this.free.pop();
     if (buf) return buf;
     this.created++;
-    return Buffer.allocUnsafeSlow(this.bufferSize);
+    return alignedBuffer(this.bufferSize);
   }
 
   /** Hands back a buffer from {@link acquire}; the caller must not touch it afterwards. */

@@ -185,7 +185,7 @@ describe('disk transfer against vcsim (integration)', function () {
     const b = out.get(keyB)!;
     expect([a.plan.mode, a.plan.reason, a.queried]).to.deep.equal(['incremental', 'changed-since-previous', [previousA]]);
     expect(a.areas).to.deep.equal([{ start: B, length: B }, { start: 5 * B, length: B }, { start: 32 * B, length: 2 * B }, { start: 95 * B, length: B }]);
-    expect(a.result).to.deep.equal({ bytesRead: 5 * B, bytesData: 4 * B, bytesZero: B, reads: 4 });
+    expect(a.result).to.deep.equal({ bytesRead: 5 * B, bytesData: 4 * B, bytesZero: B, bytesHoles: 0, reads: 4 });
     expect([b.plan.mode, b.result.bytesRead]).to.deep.equal(['incremental', B]);
     for (const key of [keyA, keyB]) {
       expect(await restoredSha(repo, points[1]!.id, key), key).to.equal(sha256(frozen[1]!.get(key)!));

@@ -27,8 +27,9 @@ async function main(): Promise<void> {
     logger,
     concurrency: config.concurrency,
     metricsPort: config.metricsPort,
+    readers: { transport: config.transport, nbdkit: { template: config.nbdkitPlugin, command: config.nbdkitCommand } },
   });
-  logger.info({ redisPrefix: config.redisPrefix, concurrency: config.concurrency, metricsPort: config.metricsPort, workerId: worker.workerId }, 'backup-worker running');
+  logger.info({ redisPrefix: config.redisPrefix, concurrency: config.concurrency, transport: config.transport, metricsPort: config.metricsPort, workerId: worker.workerId }, 'backup-worker running');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

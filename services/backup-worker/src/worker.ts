@@ -3,10 +3,15 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { createStores, type Db } from '@vaultflow/db';
 import { createEngine } from '@vaultflow/engine';
 import { startMetricsServer, type Logger } from '@vaultflow/logging';
-import { JOBS, QUEUES, VmBackupQueue, assertHandlers, createRedis, openQueue, type BackupVmPayload } from '@vaultflow/queue';
+import { BackupJobQueue, JOBS, QUEUES, VmBackupQueue, assertHandlers, createRedis, openQueue, type BackupVmPayload } from '@vaultflow/queue';
+import { apiJobs } from './handlers/api-jobs.js';
 import { BackupVmHandler } from './handlers/backup-vm.handler.js';
+import { CapacityGuard, type StatFs } from './services/capacity-check.js';
+import { RestoreService } from './services/restore.service.js';
+import { DatastoreUploader } from './services/restore-upload.js';
 import { createWorkerMetrics } from './metrics.js';
 import { VmBackupService, type PasswordOpener, type VsphereConnect } from './services/vm-backup.service.js';
+import { DiskReaderFactory, type DiskReaderSettings } from './services/disk-reader-factory.js';
 
 export interface BackupWorkerDeps {
   db: Db;
@@ -24,6 +29,13 @@ export interface BackupWorkerDeps {
   /** How often progress is saved and cancellation checked; default 2000 ms. */
   checkEveryMs?: number;
   connect?: VsphereConnect;
+  /** How disks are read (WORKER_TRANSPORT, WORKER_NBDKIT_*); default the https transport. */
+  readers?: DiskReaderSettings;
+  /** Free space of a repository's file system (tests inject one); default statfs. */
+  statfs?: StatFs;
+  /** How often API backups and restores are checked against their jobs (default 30 s), and their grace (default 60 s). */
+  sweepEveryMs?: number;
+  sweepGraceMs?: number;
 }
 
 /** One backup-worker replica: consumes `vm-backups` and backs up one VM per job. Any number may run at once. */
@@ -33,11 +45,16 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
   const vmBackups = openQueue(QUEUES.vmBackups, connection, deps.redisPrefix);
   const engine = createEngine({ db: deps.db, stores, vmJobs: new VmBackupQueue(vmBackups), logger: deps.logger });
   const metrics = createWorkerMetrics();
-  const service = new VmBackupService({ stores, secrets: deps.secrets, log: engine.log, logger: deps.logger, metrics, ...(deps.connect ? { connect: deps.connect } : {}) });
+  const service = new VmBackupService({ stores, secrets: deps.secrets, log: engine.log, logger: deps.logger, metrics, ...(deps.connect ? { connect: deps.connect } : {}), readers: new DiskReaderFactory(deps.readers), capacity: new CapacityGuard(deps.statfs) });
   const workerId = deps.workerId ?? `backup-worker-${randomUUID().slice(0, 8)}`;
   const handler = new BackupVmHandler(engine.runner, service, metrics, workerId, deps.checkEveryMs);
   const spec = JOBS['backup.vm'];
+  const api = apiJobs({
+    stores, backups: service, restores: new RestoreService(stores, new DatastoreUploader(stores, deps.secrets, deps.connect)), releaser: engine.releaser,
+    jobs: new BackupJobQueue(vmBackups), logger: deps.logger, workerId, checkEveryMs: deps.checkEveryMs, sweepEveryMs: deps.sweepEveryMs, sweepGraceMs: deps.sweepGraceMs,
+  });
   const handlers = {
+    ...api.handlers,
     'backup.vm': async (job: { data: BackupVmPayload; attemptsMade: number; opts: { attempts?: number }; updateProgress(p: object): Promise<void> }) => {
       const out = await handler.handle({ data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? spec.attempts, reportProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
       if (out.state === 'retry') throw out.error;
@@ -56,7 +73,8 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
     },
     { connection: createRedis(deps.redisUrl), prefix: deps.redisPrefix, concurrency: deps.concurrency ?? 4, lockDuration: spec.lockMs, stalledInterval: spec.stalledCheckMs, maxStalledCount: 2 },
   );
-  worker.on('failed', (job, err) => deps.logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'backup.vm failed'));
+  worker.on('failed', (job, err) => deps.logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, `${job?.name ?? 'job'} failed`));
+  const stopSweeps = api.startSweeps();
   worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'vm-backups worker error'));
 
   const server = deps.metricsPort ? await startMetricsServer({ registry: metrics.registry, port: deps.metricsPort, host: deps.metricsHost, healthy: () => worker.isRunning() }) : undefined;
@@ -69,6 +87,7 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
     metricsPort: (() => { const a = server?.address(); return a && typeof a === 'object' ? a.port : undefined; })(),
     /** Stops taking jobs, waits for running ones, and frees every connection. */
     async close() {
+      stopSweeps();
       await worker.close();
       await engine.log.flush();
       await vmBackups.close();

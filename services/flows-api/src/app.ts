@@ -4,25 +4,33 @@ import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import { createStores, type Db } from '@vaultflow/db';
 import type { Logger } from '@vaultflow/logging';
-import { FlowRunProducer, FlowSchedulers, QUEUES, VmBackupQueue, openQueue, redisReachable } from '@vaultflow/queue';
+import { BackupJobQueue, FlowRunProducer, FlowSchedulers, QUEUES, VmBackupQueue, openQueue, redisReachable } from '@vaultflow/queue';
 import { createEngine } from '@vaultflow/engine';
 import { allEndpoints, buildOpenApi } from '@vaultflow/schemas';
 import { SecretBox } from '@vaultflow/security';
 import { QUEUE_BOARD_PATH, createQueueBoard } from './http/bull-board.js';
+import { DEFAULT_GUI_DIR } from './config.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
+import { createGuiStatic } from './http/gui-static.js';
 import { createMetrics } from './http/metrics.js';
 import { Registrar } from './http/registrar.js';
 import { genRequestId } from './http/request-id.js';
+import { backupsRoutes } from './routes/backups.routes.js';
 import { flowsRoutes } from './routes/flows.routes.js';
 import { groupsRoutes } from './routes/groups.routes.js';
 import { identityRoutes } from './routes/identity.routes.js';
 import { inventoryRoutes } from './routes/inventory.routes.js';
+import { overviewRoutes } from './routes/overview.routes.js';
 import { policiesRoutes } from './routes/policies.routes.js';
 import { repositoriesRoutes } from './routes/repositories.routes.js';
 import { schedulesRoutes } from './routes/schedules.routes.js';
 import { AuthService } from './services/auth.service.js';
+import { BackupRepositories } from './services/backup-repositories.service.js';
+import { BackupVerifyService } from './services/backup-verify.service.js';
+import { BackupService } from './services/backup.service.js';
 import { RedisLocks } from './services/discovery-lock.js';
 import { DiscoveryService } from './services/discovery.service.js';
+import { ExecutionHistoryService } from './services/execution-history.service.js';
 import { FlowCheckService } from './services/flow-check.service.js';
 import { FlowRunService } from './services/flow-run.service.js';
 import { SchedulerSync } from './services/flow-schedule-sync.js';
@@ -34,7 +42,10 @@ import { PolicyService } from './services/policy.service.js';
 import { ReferenceChecker } from './services/references.js';
 import { RepositoryService } from './services/repository.service.js';
 import { RepositoryStorage } from './services/repository-storage.js';
+import { RestoreImageService } from './services/restore-image.service.js';
+import { RestoreService } from './services/restore.service.js';
 import { ScheduleService } from './services/schedule.service.js';
+import { UnprotectedVmsService } from './services/unprotected-vms.service.js';
 import { UserService } from './services/user.service.js';
 import { VcenterService } from './services/vcenter.service.js';
 import { VsphereConnector, type VcenterConnector } from './services/vcenter-connector.js';
@@ -53,6 +64,8 @@ export interface ApiDeps {
   version?: string;
   /** How vCenters are logged in to; default our vim25 client (10 s login timeout). */
   vcenterConnector?: VcenterConnector;
+  /** Folder of the built web console served at /; default services/gui/dist (GUI_DIR). */
+  guiDir?: string;
 }
 
 /** Builds flows-api: every service wired to its stores and queue, and the Express app on top. */
@@ -82,6 +95,17 @@ export function buildApi(deps: ApiDeps) {
     discovery,
     auth: new AuthService(stores, new LoginRateLimiter(deps.redis, deps.redisPrefix), { sessionTtlHours, bootstrapToken: deps.bootstrapToken }, now),
     users: new UserService(deps.db, stores, now),
+    executionHistory: new ExecutionHistoryService(stores),
+    unprotectedVms: new UnprotectedVmsService(stores, now),
+  };
+  const backupRepos = new BackupRepositories();
+  const backupJobs = new BackupJobQueue(vmBackupsQueue);
+  const backups = new BackupService(deps.db, stores, backupJobs, backupRepos, now);
+  const backupServices = {
+    backups,
+    restores: new RestoreService(deps.db, stores, backups, backupJobs),
+    images: new RestoreImageService(stores, backups, backupRepos),
+    verify: new BackupVerifyService(stores, backupRepos),
   };
   const metrics = createMetrics(stores.flows);
   const openapi = buildOpenApi(allEndpoints, {
@@ -123,9 +147,12 @@ export function buildApi(deps: ApiDeps) {
   groupsRoutes(r, services.groups);
   repositoriesRoutes(r, services.repositories);
   policiesRoutes(r, services.policies);
+  overviewRoutes(r, services.executionHistory, services.unprotectedVms);
   inventoryRoutes(r, services.inventory, services.vcenters, services.discovery);
+  backupsRoutes(r, backupServices);
   app.use('/api/v1', api);
   app.use(QUEUE_BOARD_PATH, createQueueBoard(services.auth, [flowRunsQueue, vmBackupsQueue]));
+  app.use(createGuiStatic(deps.guiDir ?? DEFAULT_GUI_DIR, deps.logger));
   app.get('/', (_req, res) => {
     res.json({ name: 'Vaultflow', api: '/api/v1', openapi: '/api/v1/openapi.json', health: '/healthz' });
   });

@@ -1,5 +1,9 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig, parse, type VarSpec } from '@vaultflow/config';
+
+/** The built web console of this checkout: services/gui/dist (from src/ or dist/ of flows-api alike). */
+export const DEFAULT_GUI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../gui/dist');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -23,6 +27,10 @@ export const CONFIG_SPEC = {
   } } satisfies VarSpec<string>,
   logLevel: { name: 'LOG_LEVEL', description: 'pino log level', default: 'info', parse: parse.oneOf(LOG_LEVELS) } satisfies VarSpec<(typeof LOG_LEVELS)[number]>,
   sessionTtlHours: { name: 'SESSION_TTL_HOURS', description: 'lifetime of a login session', default: '12', parse: parse.positiveInt } satisfies VarSpec<number>,
+  guiDir: { name: 'GUI_DIR', description: 'folder of the built web console served at / (index.html and assets)', default: DEFAULT_GUI_DIR, parse: (raw: string) => {
+    if (!path.isAbsolute(raw)) throw new Error(`must be an absolute path, got "${raw}"`);
+    return path.normalize(raw);
+  } } satisfies VarSpec<string>,
 };
 
 export type ApiConfig = {
@@ -37,6 +45,7 @@ export type ApiConfig = {
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   sessionTtlHours: number;
+  guiDir: string;
 };
 
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     logger,
     sessionTtlHours: config.sessionTtlHours,
     bootstrapToken: config.bootstrapToken,
+    guiDir: config.guiDir,
   });
 
   const first = await api.services.users.ensureFirstAdmin(config.adminPassword);

@@ -1,18 +1,42 @@
 import type { Knex } from 'knex';
 import { num, numOrNull, paged, type Page, type Queryable } from '../rows.js';
 
+export type BackupStatus = 'pending' | 'running' | 'success' | 'failed' | 'cancelled';
+/** Not ended yet: `pending` (queued, no worker has it) or `running`. */
+export const OPEN_BACKUP: BackupStatus[] = ['pending', 'running'];
+
+/** Live progress of a running backup, as the worker reports it. */
+export interface BackupProgress {
+  phase: string;
+  disk?: number | null;
+  bytes_done: number;
+  bytes_total: number;
+}
+
 export interface BackupRecord {
   id: string;
   vm_context_id: string;
   vm_name: string | null;
   repository_id: number;
   repository_name: string | null;
+  /** The repository's immutability period in days now; null when it is not immutable. */
+  repository_immutable_days: number | null;
   policy_id: number | null;
   flow_execution_id: string | null;
   backup_type: 'full' | 'incremental';
   requested_type: 'auto' | 'full' | 'incremental';
-  status: 'pending' | 'running' | 'success' | 'failed' | 'cancelled';
+  status: BackupStatus;
   consistency: 'quiesced' | 'crash' | null;
+  /** The restore point's id in the repository; null until committed. */
+  manifest_ref: string | null;
+  /** Progress of an open backup: phase, the disk being read, bytes read of bytes to read. */
+  phase: string | null;
+  progress_disk: number | null;
+  bytes_done: number;
+  bytes_to_read: number;
+  progress_at: Date | null;
+  attempts: number;
+  worker_id: string | null;
   bytes_total: number;
   bytes_transferred: number;
   bytes_stored: number;
@@ -50,6 +74,11 @@ function toRecord(r: Record<string, unknown>): BackupRecord {
     ...(r as unknown as BackupRecord),
     repository_id: num(r.repository_id),
     policy_id: numOrNull(r.policy_id),
+    repository_immutable_days: numOrNull(r.repository_immutable_days),
+    progress_disk: numOrNull(r.progress_disk),
+    bytes_done: num(r.bytes_done),
+    bytes_to_read: num(r.bytes_to_read),
+    attempts: num(r.attempts),
     bytes_total: num(r.bytes_total),
     bytes_transferred: num(r.bytes_transferred),
     bytes_stored: num(r.bytes_stored),
@@ -64,7 +93,7 @@ export class BackupStore {
     return q('backup_jobs as b')
       .leftJoin('vm_contexts as v', 'v.context_id', 'b.vm_context_id')
       .leftJoin('backup_repositories as r', 'r.id', 'b.repository_id')
-      .select('b.*', 'v.vm_name', 'r.name as repository_name');
+      .select('b.*', 'v.vm_name', 'r.name as repository_name', q.raw('CASE WHEN r.immutable_enabled THEN r.immutable_retention_days END AS repository_immutable_days'));
   }
 
   async get(id: string, q: Queryable = this.db): Promise<BackupRecord | undefined> {
@@ -104,21 +133,56 @@ export class BackupStore {
   }
 
   /**
-   * Records a committed restore point in one transaction: its disks, the backup as success, and the
+   * Records a committed restore point in one transaction: its disks, the backup as success (locked
+   * until the end of its repository's immutability period, if the repository is immutable), and the
    * VM's last backup. Call only after the point is committed to the repository.
    */
   async complete(id: string, r: { backup_type: BackupRecord['backup_type']; bytes_total: number; bytes_transferred: number; bytes_stored: number; manifest_ref: string; disks: (Omit<BackupDiskRecord, 'status' | 'error_message'> & { previous_change_id: string | null })[] }): Promise<void> {
     await this.db.transaction(async (tx) => {
       const at = new Date();
       if (r.disks.length) await tx('backup_disks').insert(r.disks.map((d) => ({ ...d, backup_job_id: id, status: 'success' })));
-      await tx('backup_jobs').where({ id }).update({ status: 'success', backup_type: r.backup_type, bytes_total: r.bytes_total, bytes_transferred: r.bytes_transferred, bytes_stored: r.bytes_stored, manifest_ref: r.manifest_ref, completed_at: at });
+      await tx('backup_jobs').where({ id }).update({ status: 'success', phase: 'done', progress_disk: null, backup_type: r.backup_type, bytes_total: r.bytes_total, bytes_transferred: r.bytes_transferred, bytes_stored: r.bytes_stored, manifest_ref: r.manifest_ref, completed_at: at });
+      // an immutable repository locks the point for its period from the moment it exists
+      await tx.raw(
+        `UPDATE backup_jobs b JOIN backup_repositories r ON r.id = b.repository_id
+            SET b.locked_until = b.completed_at + INTERVAL r.immutable_retention_days DAY
+          WHERE b.id = ? AND r.immutable_enabled AND r.immutable_retention_days > 0`,
+        [id],
+      );
       const row = (await tx('backup_jobs').where({ id }).first('vm_context_id')) as { vm_context_id: string };
       await tx('vm_contexts').where({ context_id: row.vm_context_id }).update({ last_backup_at: at, last_backup_id: id });
     });
   }
 
+  /** The backup locked for update (a delete checks it, then removes it in the same transaction). */
+  async lockForUpdate(id: string, tx: Queryable): Promise<BackupRecord | undefined> {
+    const row = await tx('backup_jobs').where({ id }).forUpdate().first();
+    if (!row) return undefined;
+    return (await this.get(id, tx))!;
+  }
+
+  /**
+   * Removes the backup's row (its disks go with it). A VM whose last backup it was points at its
+   * newest remaining successful backup instead, or at none.
+   */
+  async remove(b: Pick<BackupRecord, 'id' | 'vm_context_id'>, tx: Queryable): Promise<void> {
+    await tx('backup_jobs').where({ id: b.id }).delete();
+    const newest = (await tx('backup_jobs').where({ vm_context_id: b.vm_context_id, status: 'success' }).orderBy([{ column: 'completed_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('id', 'completed_at')) as { id: string; completed_at: Date } | undefined;
+    await tx('vm_contexts').where({ context_id: b.vm_context_id, last_backup_id: b.id }).update({ last_backup_id: newest?.id ?? null, last_backup_at: newest?.completed_at ?? null });
+  }
+
+  /** Which backups own these restore points of a repository (point id -> backup). */
+  async byPoints(repositoryId: number, pointIds: string[], q: Queryable = this.db): Promise<Map<string, { id: string; vm_context_id: string }>> {
+    const out = new Map<string, { id: string; vm_context_id: string }>();
+    for (let i = 0; i < pointIds.length; i += 500) {
+      const rows = (await q('backup_jobs').where({ repository_id: repositoryId }).whereIn('manifest_ref', pointIds.slice(i, i + 500)).select('id', 'vm_context_id', 'manifest_ref')) as { id: string; vm_context_id: string; manifest_ref: string }[];
+      for (const r of rows) out.set(r.manifest_ref, { id: r.id, vm_context_id: r.vm_context_id });
+    }
+    return out;
+  }
+
   /** Ends a backup that did not produce a point (failed or cancelled). Idempotent; never touches a successful one. */
   async fail(id: string, status: 'failed' | 'cancelled', error: string, q: Queryable = this.db): Promise<void> {
-    await q('backup_jobs').where({ id }).whereIn('status', ['pending', 'running']).update({ status, error_message: error.slice(0, 60_000), completed_at: new Date() });
+    await q('backup_jobs').where({ id }).whereIn('status', OPEN_BACKUP).update({ status, phase: status, error_message: error.slice(0, 60_000), completed_at: new Date() });
   }
 }

@@ -3,15 +3,19 @@ import type { BackupRecord, Stores, VmRecord } from '@vaultflow/db';
 import type { JobLog, VmWorkContext, VmWorkResult } from '@vaultflow/engine';
 import type { Logger } from '@vaultflow/logging';
 import {
-  DEFAULT_MAX_READ, HttpFolderReader, planReads, planVmDisks, queryPlannedAreas, transferDisk,
+  DEFAULT_MAX_READ, planDiskReads, planReads, planVmDisks, queryPlannedAreas, transferDisk,
   type PlannedDisk, type PreviousDiskRecord, type TransferResult,
 } from '@vaultflow/transfer';
 import {
   SNAPSHOT_PREFIX, VsphereClient, sdkUrlOfTarget, snapshotName, tlsPolicyOf,
   type MoRef, type VcenterTarget, type VirtualDiskInfo, type VmInfo,
 } from '@vaultflow/vsphere';
+import { adhocBackupJobId } from '@vaultflow/queue';
 import type { WorkerMetrics } from '../metrics.js';
 import { mapLimit } from '@vaultflow/engine';
+import type { CapacityGuard, RepositoryRef } from './capacity-check.js';
+import { DiskReaderFactory } from './disk-reader-factory.js';
+import { failInterruptedBackups } from './interrupted-backups.js';
 import { PermanentError } from './permanent-error.js';
 
 /** What the service needs to log in to a vCenter; a test may hand in its own. */
@@ -33,6 +37,19 @@ export interface VmBackupDeps {
   diskConcurrency?: number;
   /** Reads in flight per disk; default 4. */
   readConcurrency?: number;
+  /** Checks, once every disk is planned and before anything is written, that the backup fits its repository. */
+  capacity?: Pick<CapacityGuard, 'assertFits'>;
+  /** Opens snapshot disks through the configured transport; default `https`. */
+  readers?: DiskReaderFactory;
+}
+
+/**
+ * A backup outside any flow execution (POST /backups): its backups row exists already (pending or
+ * running) and is filled instead of inserting one; the caller records a failure on it (it decides
+ * whether the job is retried). `payload.backup_type` `full` forces a full of every disk.
+ */
+export interface BackupRun {
+  backupId: string;
 }
 
 /** The default connection: our vim25 client with the vCenter row's TLS policy, no keep-alive (a job is one session). */
@@ -56,16 +73,20 @@ interface DiskOutcome {
 export class VmBackupService {
   private readonly repos = new Map<string, Promise<Repository>>();
   private readonly connect: VsphereConnect;
+  private readonly readers: DiskReaderFactory;
 
   constructor(private readonly deps: VmBackupDeps) {
     this.connect = deps.connect ?? connectVsphere;
+    this.readers = deps.readers ?? new DiskReaderFactory();
   }
 
-  async backup(ctx: VmWorkContext): Promise<VmWorkResult> {
+  async backup(ctx: VmWorkContext, run?: BackupRun): Promise<VmWorkResult> {
     const p = ctx.payload;
-    const ids = { flow_id: p.flow_id, execution_id: p.execution_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` };
+    const ids = run
+      ? { flow_id: null, execution_id: null, job_id: adhocBackupJobId(run.backupId) }
+      : { flow_id: p.flow_id, execution_id: p.execution_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` };
     const warn = (step: string, message: string) => void this.deps.log.warn(ids, step, message);
-    const { vm, target, repoPath } = await this.load(p.vm_context_id, p.repository_id);
+    const { vm, target, repo } = await this.load(p.vm_context_id, p.repository_id);
 
     const client = await this.connect(target);
     try {
@@ -78,10 +99,10 @@ export class VmBackupService {
       if (orphans.length) warn('orphan-snapshots', `Removed ${orphans.length} snapshot(s) left by an earlier run: ${orphans.map((s) => s.name).join(', ')}`);
       if (ctx.signal.aborted) throw new Error('cancelled');
 
-      const snap = await client.createSnapshot(vm.moref, snapshotName(p.execution_id), 'Vaultflow backup', true);
+      const snap = await client.createSnapshot(vm.moref, snapshotName(run?.backupId ?? p.execution_id), 'Vaultflow backup', true);
       if (snap.warning) warn('snapshot', snap.warning);
       try {
-        return await this.transfer(ctx, client, vm, live, snap.snapshot, snap.consistency, repoPath, warn);
+        return await this.transfer(ctx, client, target, vm, live, snap.snapshot, snap.consistency, repo, warn, run);
       } finally {
         await client.removeSnapshot(snap.snapshot).catch((err: Error) => {
           warn('snapshot-remove', `Could not remove snapshot ${snap.snapshot.value}: ${err.message}; the next run removes it`);
@@ -108,12 +129,12 @@ export class VmBackupService {
       throw new PermanentError(`The stored password of vCenter "${vc.name}" cannot be decrypted with this hub's VAULTFLOW_SECRET_KEY`);
     }
     const target: VcenterTarget = { host: vc.host, port: vc.port, protocol: vc.protocol, username: vc.username, password, tls_thumbprint: vc.tls_thumbprint, insecure: vc.insecure };
-    return { vm, target, repoPath: repo.config.path };
+    return { vm, target, repo: { id: repo.id, name: repo.name, path: repo.config.path } satisfies RepositoryRef };
   }
 
   private async transfer(
-    ctx: VmWorkContext, client: VsphereClient, vm: VmRecord, live: VmInfo, snapshot: MoRef, consistency: 'quiesced' | 'crash',
-    repoPath: string, warn: (step: string, message: string) => void,
+    ctx: VmWorkContext, client: VsphereClient, target: VcenterTarget, vm: VmRecord, live: VmInfo, snapshot: MoRef, consistency: 'quiesced' | 'crash',
+    repoRef: RepositoryRef, warn: (step: string, message: string) => void, run: BackupRun | undefined,
   ): Promise<VmWorkResult> {
     const { stores } = this.deps;
     const p = ctx.payload;
@@ -136,20 +157,33 @@ export class VmBackupService {
       uuid: d.uuid ?? liveByKey.get(d.key)?.uuid, key: String(d.key), capacity: d.capacityBytes, changeId: d.changeId, requested: p.backup_type,
     })));
 
-    const backupId = `backup-${vm.context_id.slice(0, 8)}-${Date.now()}`;
+    const backupId = run?.backupId ?? `backup-${vm.context_id.slice(0, 8)}-${Date.now()}`;
     const initialType: BackupRecord['backup_type'] = plans.some((x) => x.plan.mode === 'incremental') ? 'incremental' : 'full';
-    await stores.backups.insertRunning({
-      id: backupId, vm_context_id: vm.context_id, repository_id: p.repository_id, flow_execution_id: p.execution_id,
-      backup_type: initialType, requested_type: p.backup_type, consistency, created_by: 'backup-worker',
-    });
+    if (run) await stores.backupRuns.planned(backupId, { backup_type: initialType, consistency });
+    else {
+      await failInterruptedBackups(stores.backups, vm.context_id, p.execution_id, ctx.attempt, warn);
+      await stores.backups.insertRunning({
+        id: backupId, vm_context_id: vm.context_id, repository_id: p.repository_id, flow_execution_id: p.execution_id,
+        backup_type: initialType, requested_type: p.backup_type, consistency, created_by: 'backup-worker',
+      });
+    }
 
     let writer: PointWriter | undefined;
     try {
-      const repo = await this.repository(repoPath);
+      // every disk's areas first, so the capacity check sees the whole backup before anything is written
+      ctx.progress({ phase: 'planning', bytes_done: 0, bytes_total: 0 });
+      const areasOf = await mapLimit(plans, this.deps.diskConcurrency ?? 2, async (planned, i) => {
+        const disk = disks[i]!;
+        const { plan, areas } = await queryPlannedAreas(planned.plan, String(disk.key), (changeId) => client.changedDiskAreas(vm.moref, snapshot, disk.key, changeId, disk.capacityBytes));
+        if (plan.warning) warn('disk-plan', plan.warning);
+        return { plan, ...planReads(areas, DEFAULT_MAX_READ, disk.capacityBytes) };
+      });
+      await this.deps.capacity?.assertFits(repoRef, areasOf.map((a, i) => ({ disk: disks[i]!.key, mode: a.plan.mode, bytes: a.bytes })));
+      const repo = await this.repository(repoRef.path);
       const parent = previous?.manifest_ref && records.length ? previous.manifest_ref : undefined;
-      writer = await repo.beginPoint({ vm: vm.context_id, ...(parent ? { parent } : {}), meta: { backup_id: backupId, execution_id: p.execution_id, vm_name: vm.vm_name } });
+      writer = await repo.beginPoint({ vm: vm.context_id, ...(parent ? { parent } : {}), meta: { backup_id: backupId, execution_id: run ? null : p.execution_id, vm_name: vm.vm_name } });
       const w = writer;
-      const done = new Map<string, { bytes_done: number; bytes_total: number }>();
+      const done = new Map<string, { bytes_done: number; bytes_total: number }>(disks.map((d, i) => [String(d.key), { bytes_done: 0, bytes_total: areasOf[i]!.bytes }]));
       const report = (disk: number) => {
         let bytes_done = 0;
         let bytes_total = 0;
@@ -163,17 +197,22 @@ export class VmBackupService {
       const outcomes = await mapLimit(plans, this.deps.diskConcurrency ?? 2, async (planned, i): Promise<DiskOutcome> => {
         const disk = disks[i]!;
         const key = String(disk.key);
-        const { plan, areas } = await queryPlannedAreas(planned.plan, key, (changeId) => client.changedDiskAreas(vm.moref, snapshot, disk.key, changeId, disk.capacityBytes));
-        if (plan.warning) warn('disk-plan', plan.warning);
+        const { plan, extents } = areasOf[i]!;
         w.addDisk({ key, capacity: disk.capacityBytes, uuid: planned.disk.uuid ?? null, change_id: plan.recordChangeId, mode: plan.mode });
-        const { reads, bytes } = planReads(areas, DEFAULT_MAX_READ, disk.capacityBytes);
-        done.set(key, { bytes_done: 0, bytes_total: bytes });
-        const reader = await HttpFolderReader.forDisk(client, { fileName: disk.fileName!, capacityBytes: disk.capacityBytes }, datacenter);
+        const reader = await this.readers.open({
+          client, target, vm: vm.moref, snapshot, datacenter, signal: ctx.signal, onRetry: (m) => warn('read-retry', m),
+          disk: { key: disk.key, fileName: disk.fileName!, capacityBytes: disk.capacityBytes, datastore: disk.datastore },
+        });
         const onAbort = () => void reader.close();
         ctx.signal.addEventListener('abort', onAbort);
         try {
+          // the transport's block status (nbd) takes the holes out: recorded as zeroes, never read
+          const { reads, holes, bytes } = await planDiskReads(reader, extents, disk.capacityBytes, DEFAULT_MAX_READ, (e) => {
+            if (!ctx.signal.aborted) warn('block-status', `Disk ${key}: block status failed, reading every changed byte: ${e.message}`);
+          });
+          done.set(key, { bytes_done: 0, bytes_total: bytes });
           const result = await transferDisk({
-            reader, reads, writer: w, diskKey: key, diskName: disk.fileName!, concurrency: this.deps.readConcurrency ?? 4, signal: ctx.signal,
+            reader, reads, holes, writer: w, diskKey: key, diskName: disk.fileName!, concurrency: this.deps.readConcurrency ?? 4, signal: ctx.signal,
             onProgress: (pr) => {
               done.set(key, pr);
               report(disk.key);
@@ -207,7 +246,7 @@ export class VmBackupService {
     } catch (err) {
       await writer?.abort().catch(() => undefined);
       const message = err instanceof Error ? err.message : String(err);
-      await stores.backups.fail(backupId, ctx.signal.aborted ? 'cancelled' : 'failed', message).catch(() => undefined);
+      if (!run) await stores.backups.fail(backupId, ctx.signal.aborted ? 'cancelled' : 'failed', message).catch(() => undefined);
       throw err;
     }
   }

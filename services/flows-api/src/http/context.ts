@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Actor, Operation } from '@vaultflow/domain';
 import type { Endpoint } from '@vaultflow/schemas';
@@ -19,10 +20,17 @@ export interface Ctx<E extends Endpoint> {
   token: string | undefined;
   /** actor + request id, as services take it. */
   op: Operation;
+  /** A request header (lower-case name), for the few routes that honour one (Range, If-Range). */
+  header(name: string): string | undefined;
 }
 
 export interface Reply {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * A binary body instead of JSON, opened only when it is sent (a HEAD request gets the headers
+   * alone) and piped to the client; an error after the headers cuts the response short.
+   */
+  stream?: () => Promise<Readable>;
 }

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Request, Response, Router } from 'express';
 import { can, type Actor } from '@vaultflow/domain';
 import { AppError, badRequest, forbidden, unauthenticated } from '@vaultflow/errors';
@@ -37,6 +39,31 @@ function unexpectedBody(data: unknown): FieldIssue[] {
     return Object.keys(data).map((k) => ({ field: `body.${k}`, message: 'is not a known field' }));
   }
   return [{ field: 'body', message: 'must be empty: this route takes no body' }];
+}
+
+/**
+ * Pipes a stream reply (nothing for HEAD). A source that fails to open leaves no header of the reply
+ * behind (the error answer is JSON); a client that goes away is no error; a source that fails later
+ * cuts the response short and is rethrown (logged).
+ */
+async function sendStream(req: Request, res: Response, reply: Reply & { stream: () => Promise<Readable> }): Promise<void> {
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let body: Readable;
+  try {
+    body = await reply.stream();
+  } catch (err) {
+    for (const k of Object.keys(reply.headers ?? {})) res.removeHeader(k);
+    throw err;
+  }
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    if (res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    throw err;
+  }
 }
 
 /**
@@ -89,12 +116,14 @@ export class Registrar {
         secure: req.secure,
         token,
         op: { actor: actor ?? anon, requestId: id },
+        header: (name: string) => req.get(name),
       } as Ctx<E>;
       const reply = await handler(ctx);
       const status = reply.status ?? 200;
-      if (this.opts.validateResponses) this.checkResponse(e, status, reply.body);
+      if (this.opts.validateResponses) this.checkResponse(e, status, reply.stream ? undefined : reply.body);
       for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-      if (reply.body === undefined) res.status(status).end();
+      if (reply.stream) await sendStream(req, res.status(status), { ...reply, stream: reply.stream });
+      else if (reply.body === undefined) res.status(status).end();
       else res.status(status).json(reply.body);
     });
   }

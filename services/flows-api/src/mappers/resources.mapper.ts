@@ -1,5 +1,5 @@
-import type { BackupDiskRecord, BackupRecord, GroupRecord, MemberRecord, PolicyRecord, RepositoryRecord, ScheduleExecutionRecord, ScheduleRecord, TokenRecord, UserRecord, VcenterRecord, VmDiskRecord, VmRecord } from '@vaultflow/db';
-import type { BackupResponse, GroupResponse, PolicyResponse, RepositoryResponse, ScheduleResponse, TokenResponse, UserResponse, VcenterResponse, VmResponse, VmSummary } from '@vaultflow/schemas';
+import type { BackupRecord, GroupRecord, MemberRecord, PolicyRecord, RepositoryRecord, ScheduleExecutionRecord, ScheduleRecord, TokenRecord, UserRecord, VcenterRecord, VmDiskRecord, VmRecord } from '@vaultflow/db';
+import type { GroupResponse, PolicyResponse, RepositoryResponse, ScheduleResponse, TokenResponse, UserResponse, VcenterResponse, VmResponse, VmSummary } from '@vaultflow/schemas';
 import { iso, isoNN } from './time.js';
 
 export function toScheduleResponse(s: ScheduleRecord, nextFire: Date | null): ScheduleResponse {
@@ -122,10 +122,6 @@ export function toBackupSummary(b: BackupRecord) {
     completed_at: iso(b.completed_at),
     created_at: isoNN(b.created_at),
   };
-}
-
-export function toBackupResponse(b: BackupRecord, disks: BackupDiskRecord[]): BackupResponse {
-  return { ...toBackupSummary(b), disks };
 }
 
 export function toUserResponse(u: UserRecord): UserResponse {

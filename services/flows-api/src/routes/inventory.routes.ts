@@ -1,4 +1,4 @@
-import { backupEndpoints, vcenterEndpoints, vmEndpoints } from '@vaultflow/schemas';
+import { vcenterEndpoints, vmEndpoints } from '@vaultflow/schemas';
 import type { Registrar } from '../http/registrar.js';
 import type { DiscoveryService } from '../services/discovery.service.js';
 import type { InventoryService } from '../services/inventory.service.js';
@@ -7,8 +7,6 @@ import type { VcenterService } from '../services/vcenter.service.js';
 export function inventoryRoutes(r: Registrar, inventory: InventoryService, vcenters: VcenterService, discovery: DiscoveryService): void {
   r.handle(vmEndpoints.list, async (c) => ({ body: await inventory.listVms(c.query) }));
   r.handle(vmEndpoints.get, async (c) => ({ body: await inventory.getVm(c.params.id) }));
-  r.handle(backupEndpoints.list, async (c) => ({ body: await inventory.listBackups(c.query) }));
-  r.handle(backupEndpoints.get, async (c) => ({ body: await inventory.getBackup(c.params.id) }));
   const v = vcenterEndpoints;
   r.handle(v.list, async (c) => ({ body: await vcenters.list(c.query) }));
   r.handle(v.create, async (c) => ({ status: 201, body: await vcenters.create(c.body, c.op) }));

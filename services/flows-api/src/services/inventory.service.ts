@@ -1,9 +1,9 @@
 import type { Stores } from '@vaultflow/db';
 import { notFound } from '@vaultflow/errors';
-import type { BackupListQuery, VmListQuery, VmResponse } from '@vaultflow/schemas';
-import { toBackupResponse, toBackupSummary, toVmResponse, toVmSummary } from '../mappers/resources.mapper.js';
+import type { VmListQuery, VmResponse } from '@vaultflow/schemas';
+import { toVmResponse, toVmSummary } from '../mappers/resources.mapper.js';
 
-/** Read side of the VM inventory and of restore points. */
+/** Read side of the VM inventory (restore points: BackupService). */
 export class InventoryService {
   constructor(private readonly stores: Stores) {}
 
@@ -17,16 +17,5 @@ export class InventoryService {
     if (!vm) throw notFound('VM_NOT_FOUND', `VM ${id} is not in the inventory`);
     const [disks, groups, flows] = await Promise.all([this.stores.vms.disks(id), this.stores.vms.groupsOf(id), this.stores.vms.flowsOf(id)]);
     return toVmResponse(vm, disks, groups, flows);
-  }
-
-  async listBackups(q: BackupListQuery) {
-    const { rows, total } = await this.stores.backups.list(q);
-    return { backups: rows.map(toBackupSummary), total };
-  }
-
-  async getBackup(id: string) {
-    const b = await this.stores.backups.get(id);
-    if (!b) throw notFound('BACKUP_NOT_FOUND', `Backup ${id} does not exist`);
-    return toBackupResponse(b, await this.stores.backups.disks(id));
   }
 }

@@ -9,6 +9,12 @@ import { unprocessable } from '@vaultflow/errors';
 const FORBIDDEN = ['/', '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr', '/var/lib/mysql', '/var/lib/redis'];
 const UNDER_FORBIDDEN = FORBIDDEN.filter((f) => f !== '/').map((f) => `${f}/`);
 
+/** True for the system's own folders and anything inside them (no repository, no restored image goes there). */
+export function isSystemFolder(p: string): boolean {
+  const n = path.normalize(p).replace(/\/+$/, '') || '/';
+  return FORBIDDEN.includes(n) || UNDER_FORBIDDEN.some((f) => `${n}/`.startsWith(f));
+}
+
 const MOUNT_TYPES: Record<'nfs' | 'cifs', string[]> = { nfs: ['nfs', 'nfs4'], cifs: ['cifs', 'smb3', 'smbfs'] };
 
 export interface Capacity {
@@ -57,7 +63,7 @@ export class RepositoryStorage {
   /** Throws 422 when `p` may not hold a repository. */
   assertAllowed(p: string): void {
     const n = path.normalize(p).replace(/\/+$/, '') || '/';
-    if (FORBIDDEN.includes(n) || UNDER_FORBIDDEN.some((f) => `${n}/`.startsWith(f))) {
+    if (isSystemFolder(n)) {
       throw unprocessable('REPOSITORY_PATH_NOT_ALLOWED', `${n} is a system folder and cannot hold a repository`, [{ field, message: 'is a system folder' }]);
     }
   }

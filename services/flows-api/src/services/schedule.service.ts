@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, ScheduleWrite, Stores } from '@vaultflow/db';
 import { canonicalTimeZone, cronProblem, formatInZone, nextFire, nextFires, type Operation } from '@vaultflow/domain';
 import { badRequest, conflict, notFound, type ErrorDetail } from '@vaultflow/errors';
-import type { CreateScheduleRequest, ScheduleListQuery, ScheduleResponse, SchedulePreviewResponse, UpdateScheduleRequest } from '@vaultflow/schemas';
+import type { CreateScheduleRequest, ScheduleDraftPreviewRequest, ScheduleDraftPreviewResponse, ScheduleListQuery, ScheduleResponse, SchedulePreviewResponse, UpdateScheduleRequest } from '@vaultflow/schemas';
 import { toScheduleExecution, toScheduleResponse } from '../mappers/resources.mapper.js';
 import type { FlowScheduleSync } from './flow-schedule-sync.js';
 import { writeTx } from './write-tx.js';
@@ -76,8 +76,18 @@ export class ScheduleService {
 
   async preview(id: string, count: number): Promise<SchedulePreviewResponse> {
     const s = await this.require(id);
-    const fires = nextFires(s.cron_expression, s.timezone, count, this.now());
-    return { schedule_id: s.id, cron_expression: s.cron_expression, timezone: s.timezone, fires: fires.map((d) => ({ at: d.toISOString(), local: formatInZone(d, s.timezone) })) };
+    return { schedule_id: s.id, ...this.firesOf(s.cron_expression, s.timezone, count) };
+  }
+
+  /** The next fires of a cron and zone not saved yet, checked exactly as a create checks them; writes nothing. */
+  async previewDraft(input: ScheduleDraftPreviewRequest): Promise<ScheduleDraftPreviewResponse> {
+    const tz = this.assertValid(input.cron_expression, input.timezone ?? 'UTC');
+    return this.firesOf(input.cron_expression.trim(), tz, input.count ?? 5);
+  }
+
+  private firesOf(cron: string, tz: string, count: number): ScheduleDraftPreviewResponse {
+    const fires = nextFires(cron, tz, count, this.now());
+    return { cron_expression: cron, timezone: tz, fires: fires.map((d) => ({ at: d.toISOString(), local: formatInZone(d, tz) })) };
   }
 
   async executions(id: string, q: { limit: number; offset: number; status?: string; flow_id?: string }) {

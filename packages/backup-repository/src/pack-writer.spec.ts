@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { BufferPool } from './buffer-pool.js';
+import { readPackTrailer } from './pack-format.js';
+import { PackWriter } from './pack-writer.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+describe('PackWriter', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vf-packs-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes chunks of any size back to back across buffer flushes and pack roll-overs, readable from the trailers', async () => {
+    const packs = path.join(dir, 'packs');
+    await mkdir(packs);
+    const pool = new BufferPool();
+    const writer = new PackWriter(packs, pool, { packSize: 3 * MiB, chunkSize: 256 * KiB });
+    const chunks = new Map<string, Buffer>();
+    for (let i = 0; i < 120; i++) {
+      const data = randomBytes(1 + ((i * 7919) % (256 * KiB))); // odd sizes: blocks never line up
+      const id = createHash('sha256').update(data).digest();
+      const stored = pool.acquire(data.length); // a pooled buffer, reused after the append, as the pipeline does
+      data.copy(stored);
+      expect(await writer.appendEncoded(id, stored.subarray(0, data.length), data.length, false)).to.equal(data.length);
+      stored.fill(0xee);
+      pool.release(stored);
+      chunks.set(id.toString('hex'), data);
+    }
+    const finished = await writer.finish();
+    expect(finished.length).to.be.greaterThan(3);
+    expect((await readdir(packs)).sort()).to.deep.equal(finished.map((p) => `${p.id}.pack`).sort()); // no temp file left
+    let seen = 0;
+    for (const p of finished) {
+      const file = path.join(packs, `${p.id}.pack`);
+      const entries = await readPackTrailer(file);
+      expect(entries).to.deep.equal(p.entries);
+      let end = 0;
+      for (const e of entries) {
+        expect(e.offset, 'chunks back to back').to.equal(end);
+        end += e.stored_length;
+      }
+      const fh = await open(file, 'r');
+      try {
+        expect((await fh.stat()).size).to.equal(p.bytes);
+        for (const e of entries) {
+          const buf = Buffer.alloc(e.stored_length);
+          await fh.read(buf, 0, e.stored_length, e.offset);
+          expect(buf.equals(chunks.get(e.id)!), `chunk ${e.id} of pack ${p.id}`).to.equal(true);
+          seen++;
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    expect(seen).to.equal(chunks.size);
+  });
+});
