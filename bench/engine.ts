@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
-import { createStores } from '@vaultflow/db';
+import { createDb, createStores } from '@vaultflow/db';
 import { startOrchestrator } from '@vaultflow/flow-orchestrator';
 import { createLogger } from '@vaultflow/logging';
 import { createRedis } from '@vaultflow/queue';
@@ -113,7 +113,9 @@ async function main() {
     if (rows.waiting + rows.queued !== N_GROUP || rows.queued !== Math.min(1000, N_GROUP)) throw new Error(`fan-out left ${JSON.stringify(rows)}`);
     log(`${N_GROUP} VM results through a test processor (no data path, concurrency 50)`);
     t0 = performance.now();
-    const proc = await startTestProcessor({ db, redisUrl: TEST_REDIS_URL, prefix, concurrency: 50, defaults: { delayMs: 0, bytes: 1 } });
+    // The workers are their own service in production, with their own connection pool.
+    const workerDb = createDb(t.url, { poolMax: 10 });
+    const proc = await startTestProcessor({ db: workerDb, redisUrl: TEST_REDIS_URL, prefix, concurrency: 50, defaults: { delayMs: 0, bytes: 1 } });
     for (;;) {
       const e = await stores.executions.get(exec);
       if (e && ['success', 'warning', 'error'].includes(e.status)) {
@@ -126,6 +128,7 @@ async function main() {
     out.finalize_5000_s = (performance.now() - t0) / 1000;
     out.engine_vm_jobs_per_s = N_GROUP / out.finalize_5000_s;
     await proc.close();
+    await workerDb.destroy();
     await orch.close();
   } finally {
     if (process.env.BENCH_KEEP_DB) log(`kept database ${t.name} for analysis`);

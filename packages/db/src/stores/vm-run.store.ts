@@ -155,27 +155,31 @@ export class VmRunStore {
   /**
    * A worker takes rows: queued (or running, after a crash) become running and attempts grow.
    * Returns the ids taken; a row that is final or not released, or whose execution is not live or
-   * is being cancelled, is not taken and its job must not run. Rows are locked in id order; the
-   * executions are read without a lock (a lock here would queue every VM start behind the
-   * execution's result transactions); a cancel that lands in between is seen by the worker's next
-   * check, seconds later. Many starts share one transaction and one commit.
+   * is being cancelled, is not taken and its job must not run. The executions are read without a
+   * lock (a lock here would queue every VM start behind the execution's result transactions); a
+   * cancel that lands in between is seen by the worker's next check, seconds later. Many starts
+   * share one statement and one commit.
    */
   async startMany(ids: number[], workerId: string): Promise<Set<number>> {
     if (!ids.length) return new Set();
-    return this.db.transaction(async (trx) => {
-      const rows = (await trx('protection_flow_vm_runs').whereIn('id', ids).whereIn('status', ACTIVE_VM_RUN).orderBy('id').forUpdate().select('id', 'execution_id')) as { id: number; execution_id: string }[];
-      if (!rows.length) return new Set<number>();
-      const live = new Set(
-        ((await trx('protection_flow_executions').whereIn('id', [...new Set(rows.map((r) => r.execution_id))]).whereIn('status', ['pending', 'running']).whereNull('cancel_requested_at').select('id')) as { id: string }[]).map((e) => e.id),
-      );
-      const taken = rows.filter((r) => live.has(r.execution_id)).map((r) => num(r.id));
-      if (taken.length) {
-        await trx('protection_flow_vm_runs')
-          .whereIn('id', taken)
-          .update({ status: 'running', started_at: trx.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: trx.raw('attempts + 1'), worker_id: workerId });
-      }
-      return new Set(taken);
-    }, { isolationLevel: 'read committed' });
+    // A plain read (no locks) finds the rows whose execution is live; one autocommitted UPDATE takes
+    // those still active. Usually every candidate moves; when some did not (cancelled or skipped in
+    // between), the rows now running for this worker are the ones taken.
+    const candidates = ((await this.db('protection_flow_vm_runs as r')
+      .join('protection_flow_executions as e', 'e.id', 'r.execution_id')
+      .whereIn('r.id', ids)
+      .whereIn('r.status', ACTIVE_VM_RUN)
+      .whereIn('e.status', ['pending', 'running'])
+      .whereNull('e.cancel_requested_at')
+      .select('r.id')) as { id: number }[]).map((r) => num(r.id));
+    if (!candidates.length) return new Set();
+    const moved = await this.db('protection_flow_vm_runs')
+      .whereIn('id', candidates)
+      .whereIn('status', ACTIVE_VM_RUN)
+      .update({ status: 'running', started_at: this.db.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: this.db.raw('attempts + 1'), worker_id: workerId });
+    if (moved === candidates.length) return new Set(candidates);
+    const rows = (await this.db('protection_flow_vm_runs').whereIn('id', candidates).where({ status: 'running', worker_id: workerId }).select('id')) as { id: number }[];
+    return new Set(rows.map((r) => num(r.id)));
   }
 
   async progress(id: number, p: { phase?: string; bytes_done: number; bytes_total: number }, q: Queryable = this.db): Promise<void> {
