@@ -102,21 +102,23 @@ export class ChunkFetcher {
 
   /**
    * Reads a chunk's stored bytes with a direct read, then has a chunk worker decode (or copy) them to
-   * the start of `out`, which is aligned, and check them.
+   * the start of `out`, which is aligned, and check them. A raw chunk on block boundaries in its pack
+   * (as pack writers place them) is read straight into `out`: nothing to copy, only to check.
    */
   private async load(id: string, out: Buffer): Promise<Buffer> {
     const loc = this.reader.locate(id);
     if (loc.raw_length > this.chunkSize) throw new RepositoryError('CHUNK_CORRUPT', `chunk ${id}: ${loc.raw_length} bytes exceed the chunk size`);
-    const stored = this.pool.acquire(compressBound(this.chunkSize) + 2 * IO_ALIGN);
+    const inPlace = !loc.compressed && loc.offset % IO_ALIGN === 0 && loc.stored_length % IO_ALIGN === 0;
+    const stored = inPlace ? undefined : this.pool.acquire(compressBound(this.chunkSize) + 2 * IO_ALIGN);
     try {
-      const src = await this.reader.readStoredDirect(id, loc, stored);
-      await this.workers.decode(src, out, loc.raw_length, loc.compressed, this.verify ? Buffer.from(id, 'hex') : undefined);
+      const src = await this.reader.readStoredDirect(id, loc, stored ?? out);
+      if (!inPlace || this.verify) await this.workers.decode(src, out, loc.raw_length, loc.compressed, this.verify ? Buffer.from(id, 'hex') : undefined);
       return out.subarray(0, loc.raw_length);
     } catch (err) {
       if (err instanceof RepositoryError) throw err;
       throw new RepositoryError('CHUNK_CORRUPT', `chunk ${id} in pack ${loc.pack}: ${(err as Error).message}`, { cause: err });
     } finally {
-      this.pool.release(stored);
+      if (stored) this.pool.release(stored);
     }
   }
 }

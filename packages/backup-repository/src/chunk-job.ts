@@ -9,6 +9,8 @@ export type WorkerRequest =
   | { seq: number; op: 'hash'; src: Uint8Array }
   /** zstd-1 of `src` into `dst` (compressBound long); n = 0 when it saves less than 1/32. */
   | { seq: number; op: 'compress'; src: Uint8Array; dst: Uint8Array }
+  /** Both at once, while `src` is in this core's cache. */
+  | { seq: number; op: 'encode'; src: Uint8Array; dst: Uint8Array }
   /**
    * A stored chunk back to plaintext in `dst`: decompressed when `compressed`, else copied (so the
    * plaintext starts at dst[0], aligned for direct writes), then checked against `id` when given.
@@ -28,6 +30,8 @@ export function runJob(codec: ChunkCodec, req: WorkerRequest): WorkerReply {
         return { seq: req.seq, id: chunkId(req.src) };
       case 'compress':
         return { seq: req.seq, n: codec.compress(req.dst, req.src) };
+      case 'encode':
+        return { seq: req.seq, id: chunkId(req.src), n: codec.compress(req.dst, req.src) };
       case 'decode': {
         const plain = req.dst.subarray(0, req.rawLength);
         if (req.compressed) {
@@ -35,7 +39,7 @@ export function runJob(codec: ChunkCodec, req: WorkerRequest): WorkerReply {
           if (n !== req.rawLength) return { seq: req.seq, error: `decoded ${n} bytes, expected ${req.rawLength}` };
         } else {
           if (req.src.length !== req.rawLength) return { seq: req.seq, error: `${req.src.length} stored bytes, expected ${req.rawLength}` };
-          plain.set(req.src);
+          if (req.src.buffer !== req.dst.buffer || req.src.byteOffset !== req.dst.byteOffset) plain.set(req.src); // read in place: no copy
         }
         if (req.id && !chunkId(plain).equals(req.id)) return { seq: req.seq, error: 'fails its sha256' };
         return { seq: req.seq };

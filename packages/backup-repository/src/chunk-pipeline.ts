@@ -15,13 +15,17 @@ export interface StoredChunk {
 
 /**
  * The write path of one point, chunk by chunk: sha256 in a chunk worker, dedup against the repository
- * index and the point's own chunks, zstd-1 in a chunk worker (only for new chunks), then a copy into
- * the pack buffer. At most `limit` chunks are in flight, which bounds the pooled buffers it holds;
- * callers may store many chunks at once, and the workers then run in parallel.
+ * index and the point's own chunks, zstd-1 in a chunk worker (in the same job while most chunks are
+ * new, else only for new chunks), then into the pack
+ * (a copy into its write buffer, or for a raw chunk of whole blocks a write straight from `data`). At
+ * most `limit` chunks are in flight; a compression buffer is held only while compressing. Callers may
+ * store many chunks at once, and the workers then run in parallel.
  */
 export class ChunkPipeline {
   private readonly added = new Set<string>();
   private running = 0;
+  private seen = 0;
+  private reused = 0;
   private readonly waiting: Array<() => void> = [];
 
   constructor(
@@ -43,22 +47,41 @@ export class ChunkPipeline {
         staged.set(data);
         src = staged.subarray(0, data.length);
       }
-      const id = await this.workers.hash(src);
-      const hex = id.toString('hex');
-      if (this.index.has(hex) || this.added.has(hex)) return { id, isNew: false, stored: 0 };
-      this.added.add(hex);
       const dst = this.pool.acquire(compressBound(this.chunkSize));
+      let id: Buffer;
+      let n: number | undefined;
       try {
-        const n = await this.workers.compress(src, dst);
-        const stored = await this.packs.appendEncoded(id, n > 0 ? dst.subarray(0, n) : src, src.length, n > 0);
-        return { id, isNew: true, stored };
+        if (this.mostlyNew()) {
+          ({ id, n } = await this.workers.encode(src, dst)); // one pass; wasted only on a duplicate
+        } else {
+          id = await this.workers.hash(src);
+        }
+        const hex = id.toString('hex');
+        this.seen++;
+        if (this.index.has(hex) || this.added.has(hex)) {
+          this.reused++;
+          return { id, isNew: false, stored: 0 };
+        }
+        this.added.add(hex);
+        n ??= await this.workers.compress(src, dst);
+        if (n > 0) return { id, isNew: true, stored: await this.packs.appendEncoded(id, dst.subarray(0, n), src.length, true) };
       } finally {
         this.pool.release(dst);
       }
+      // stored raw: the pack writer takes it from `src` (a chunk of whole blocks without a copy); `dst` is free already
+      return { id, isNew: true, stored: await this.packs.appendEncoded(id, src, src.length, false) };
     } finally {
       if (staged) this.pool.release(staged);
       this.leave();
     }
+  }
+
+  /**
+   * While few chunks turn out to be known (a first full, an incremental), hash and compress in one
+   * job; once many do (a full of a disk the repository holds), hash first and compress only new ones.
+   */
+  private mostlyNew(): boolean {
+    return this.seen < 16 || this.reused * 5 < this.seen;
   }
 
   private async enter(): Promise<void> {

@@ -78,12 +78,20 @@ export class ChunkWorkers {
     return (await this.run({ op: 'compress', src, dst }, [src, dst])).n!;
   }
 
+  /** sha256 of `src` and zstd-1 of it into `dst` in one job (see {@link compress} for `n`). */
+  async encode(src: Uint8Array, dst: Uint8Array): Promise<{ id: Buffer; n: number }> {
+    const r = await this.run({ op: 'encode', src, dst }, [src, dst]);
+    return { id: Buffer.from(r.id!.buffer, r.id!.byteOffset, r.id!.byteLength), n: r.n! };
+  }
+
   /**
    * Turns a stored chunk back into plaintext at the start of `dst` (decompressed, or copied when it
-   * is stored raw) and, with `id`, checks its sha256. Rejects with the reason when it fails.
+   * is stored raw) and, with `id`, checks its sha256. Rejects with the reason when it fails. Decodes
+   * queue on the workers rather than run inline whenever a worker is ready: a restore's calling
+   * thread keeps the disk busy instead (a restore is bound by its reads and writes, not by decoding).
    */
   async decode(src: Uint8Array, dst: Uint8Array, rawLength: number, compressed: boolean, id?: Uint8Array): Promise<void> {
-    await this.run({ op: 'decode', src, dst, rawLength, compressed, id }, [src, dst]);
+    await this.run({ op: 'decode', src, dst, rawLength, compressed, id }, [src, dst], false);
   }
 
   /** Starts every worker and resolves once each is ready (or failed: its share then runs inline). */
@@ -105,9 +113,9 @@ export class ChunkWorkers {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private async run(job: Job, buffers: Uint8Array[]): Promise<Done> {
+  private async run(job: Job, buffers: Uint8Array[], mayRunInline = true): Promise<Done> {
     const req = { ...job, seq: ++this.seq } as WorkerRequest;
-    const slot = this.size > 0 && !this.broken && buffers.every(isShared) ? this.pick() : undefined;
+    const slot = this.size > 0 && !this.broken && buffers.every(isShared) ? this.pick(mayRunInline) : undefined;
     this.counts[slot ? 'worker' : 'inline']++;
     const reply = slot ? await this.post(slot, req) : runJob(this.codec, req);
     if (reply.error !== undefined) throw new Error(reply.error);
@@ -115,10 +123,11 @@ export class ChunkWorkers {
   }
 
   /**
-   * The least busy ready worker that can take a job; undefined: run it inline. Starts another worker
-   * when every one is busy or starting and the pool is not full yet.
+   * The least busy ready worker that can take a job (with `mayRunInline`, only below its queue
+   * limit); undefined: run it inline. Starts another worker when every one is busy or starting and
+   * the pool is not full yet.
    */
-  private pick(): Slot | undefined {
+  private pick(mayRunInline: boolean): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.slots) if (s.ready && (!best || s.pending.size < best.pending.size)) best = s;
     if ((!best || best.pending.size > 0) && this.slots.length < this.size && this.slots.every((s) => s.ready)) {
@@ -128,7 +137,7 @@ export class ChunkWorkers {
         this.broken = true;
       }
     }
-    return best && best.pending.size < WORKER_QUEUE ? best : undefined;
+    return best && (!mayRunInline || best.pending.size < WORKER_QUEUE) ? best : undefined;
   }
 
   private post(slot: Slot, req: WorkerRequest): Promise<WorkerReply> {

@@ -12,6 +12,8 @@ export { fileSink } from './file-sink.js';
 
 /** Where a restored image goes. `write` may not keep `data` after it resolves. */
 export interface RestoreSink {
+  /** Called once before the first write, with the disk's capacity. */
+  start?(capacity: number): Promise<void>;
   write(data: Buffer, offset: number): Promise<void>;
   /**
    * Writes that may be in flight at once, each at its own offset (they are still started in disk
@@ -78,11 +80,11 @@ export async function* walkDisk(
 }
 
 /**
- * Chunks loaded ahead (including those whose writes are in flight): enough to keep every worker, the
- * calling thread, the disk and parallel writes busy; 16 MiB at most.
+ * Chunks loaded ahead (including those whose writes are in flight): enough to keep the workers, the
+ * disk and parallel writes busy; 8 MiB of plaintext at most (more bought no speed, only memory).
  */
 function readAhead(chunkSize: number, workerCapacity: number): number {
-  return Math.max(2, Math.min(workerCapacity + 4 + FILE_WRITES, Math.floor((16 * 1024 * 1024) / chunkSize)));
+  return Math.max(2, Math.min(workerCapacity + 4 + FILE_WRITES, Math.floor((8 * 1024 * 1024) / chunkSize)));
 }
 
 

@@ -20,21 +20,25 @@ describe('PackWriter', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes chunks of any size back to back across buffer flushes and pack roll-overs, readable from the trailers', async () => {
+  it('writes chunks back to back (raw chunks of whole blocks on block boundaries) across flushes and roll-overs, readable from the trailers', async () => {
     const packs = path.join(dir, 'packs');
     await mkdir(packs);
     const pool = new BufferPool();
     const writer = new PackWriter(packs, pool, { packSize: 3 * MiB, chunkSize: 256 * KiB });
     const chunks = new Map<string, Buffer>();
-    for (let i = 0; i < 120; i++) {
-      const data = randomBytes(1 + ((i * 7919) % (256 * KiB))); // odd sizes: blocks never line up
+    const rawWhole = new Set<string>();
+    for (let i = 0; i < 160; i++) {
+      // odd sizes that never line up with blocks, and raw chunks of whole blocks that skip the write buffer
+      const whole = i % 4 === 1;
+      const data = randomBytes(whole ? (1 + (i % 4)) * 64 * KiB : 1 + ((i * 7919) % (256 * KiB)));
       const id = createHash('sha256').update(data).digest();
       const stored = pool.acquire(data.length); // a pooled buffer, reused after the append, as the pipeline does
       data.copy(stored);
-      expect(await writer.appendEncoded(id, stored.subarray(0, data.length), data.length, false)).to.equal(data.length);
+      expect(await writer.appendEncoded(id, stored.subarray(0, data.length), data.length, !whole && i % 2 === 0)).to.equal(data.length);
       stored.fill(0xee);
       pool.release(stored);
       chunks.set(id.toString('hex'), data);
+      if (whole) rawWhole.add(id.toString('hex'));
     }
     const finished = await writer.finish();
     expect(finished.length).to.be.greaterThan(3);
@@ -46,8 +50,19 @@ describe('PackWriter', function () {
       expect(entries).to.deep.equal(p.entries);
       let end = 0;
       for (const e of entries) {
-        expect(e.offset, 'chunks back to back').to.equal(end);
-        end += e.stored_length;
+        if (rawWhole.has(e.id) && e.offset !== end) {
+          // a raw chunk of whole blocks starts on the next block boundary; the gap holds zeroes
+          expect(e.offset % 4096).to.equal(0);
+          expect(e.offset - end).to.be.lessThan(4096);
+          const gap = Buffer.alloc(e.offset - end, 1);
+          const gfh = await open(file, 'r');
+          await gfh.read(gap, 0, gap.length, end);
+          await gfh.close();
+          expect(gap.equals(Buffer.alloc(gap.length))).to.equal(true);
+        } else {
+          expect(e.offset, 'chunks back to back').to.equal(end);
+        }
+        end = e.offset + e.stored_length;
       }
       const fh = await open(file, 'r');
       try {
@@ -63,5 +78,7 @@ describe('PackWriter', function () {
       }
     }
     expect(seen).to.equal(chunks.size);
+    const aligned = finished.flatMap((p) => p.entries).filter((e) => rawWhole.has(e.id) && e.offset % 4096 === 0);
+    expect(aligned.length, 'raw chunks of whole blocks placed on block boundaries').to.equal(rawWhole.size);
   });
 });

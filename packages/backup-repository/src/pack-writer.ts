@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, writeFully } from './atomic-file.js';
@@ -29,11 +28,6 @@ interface OpenPack {
   id: string;
   tmp: string;
   fh: FileHandle;
-  /**
-   * The temp file opened again with O_DIRECT (undefined where refused): whole blocks of the buffers
-   * are written past the page cache, the last partial block and the trailer through `fh`.
-   */
-  direct: FileHandle | undefined;
   /** File position of the active buffer's first byte. */
   position: number;
   entries: Buffer;
@@ -43,14 +37,17 @@ interface OpenPack {
 
 const noop = (): void => undefined;
 
+/** Raw chunks at least this long skip the write buffer (smaller ones are cheaper to copy than to pad). */
+const RAW_UNBUFFERED_MIN = 64 * 1024;
+
 /**
  * Appends encoded chunks to pack files through two pooled write buffers: while one buffer is being
- * written by the thread pool the other fills, so hashing and compression overlap the disk. Whole
- * blocks go out with O_DIRECT where the file system allows it (filling the page cache with fresh pages
- * is slow on our machines, and nobody reads a pack right after writing it); the partial block at a
- * buffer's end moves to the other buffer. A full pack is finalized (trailer, fsync, rename, directory
- * fsync) in the background while the next one fills. Not safe for concurrent `finish`/`abort` with
- * `append`.
+ * written by the thread pool the other fills, so hashing and compression overlap the disk. A raw
+ * chunk of whole blocks skips the buffers: it is written from the caller's buffer at the next block
+ * boundary (no copy here, and restores read it in place with direct I/O). Writes go through the page
+ * cache: the kernel writes a pack back in large runs, and the fsync at its end makes it durable (direct
+ * writes measured slower here). A full pack is finalized (trailer, fsync, rename, directory fsync) in
+ * the background while the next one fills. Not safe for concurrent `finish`/`abort` with `append`.
  */
 export class PackWriter {
   private pack: OpenPack | undefined;
@@ -74,13 +71,46 @@ export class PackWriter {
 
   /**
    * Appends a chunk already encoded (compressed by a chunk worker, stored raw, or moved by prune) under
-   * `id`; `stored` is copied, so the caller may reuse it once this resolves. Resolves to its size.
+   * `id`; the caller may reuse `stored` once this resolves. Resolves to its size. A raw chunk of whole
+   * blocks (see {@link appendRaw}) is written from `stored`; any other chunk is copied into the buffer.
    */
   async appendEncoded(id: Uint8Array, stored: Uint8Array, rawLength: number, compressed: boolean): Promise<number> {
+    if (!compressed && stored.length >= RAW_UNBUFFERED_MIN && stored.length % IO_ALIGN === 0) {
+      while (!this.ready(IO_ALIGN)) await this.makeRoom();
+      return this.appendRaw(id, stored);
+    }
     while (!this.ready(stored.length)) await this.makeRoom();
     // From here to the end nothing awaits: the space checked above is still ours.
     this.bufs[this.active]!.set(stored, this.used);
     return this.record(id, stored.length, rawLength, compressed);
+  }
+
+  /**
+   * A raw chunk without a copy: the buffered bytes are padded with zeroes to a block boundary and
+   * flushed, the chunk is written from the caller's buffer at that boundary, and the next bytes follow
+   * it. Resolves once that write is done.
+   */
+  private async appendRaw(id: Uint8Array, data: Uint8Array): Promise<number> {
+    const pack = this.pack!;
+    const pad = (IO_ALIGN - ((pack.position + this.used) % IO_ALIGN)) % IO_ALIGN;
+    this.bufs[this.active]!.fill(0, this.used, this.used + pad); // no stale bytes of a reused buffer in the gap
+    this.used += pad;
+    const at = pack.position + this.used;
+    this.addEntry(pack, id, { offset: at, stored_length: data.length, raw_length: data.length, compressed: false });
+    let write: Promise<void> = Promise.resolve();
+    this.busy = (async () => {
+      await this.flush();
+      write = writeFully(pack.fh, data, at);
+      write.catch(noop);
+      pack.writes.push(write);
+      pack.position = at + data.length;
+      if (pack.position >= this.options.packSize) await this.rollOver();
+    })().finally(() => {
+      this.busy = undefined;
+    });
+    await this.busy;
+    await write;
+    return data.length;
   }
 
   /** Copies an already encoded chunk (prune moving chunks between packs). */
@@ -98,7 +128,7 @@ export class PackWriter {
         await pack.fh.close();
         await rm(pack.tmp, { force: true });
       } else {
-        await this.flush(true);
+        await this.flush();
         this.pack = undefined;
         await this.finalize(pack);
       }
@@ -116,7 +146,6 @@ export class PackWriter {
     this.pack = undefined;
     if (pack) {
       await Promise.allSettled(pack.writes);
-      await pack.direct?.close().catch(noop);
       await pack.fh.close().catch(noop);
       await rm(pack.tmp, { force: true });
     }
@@ -139,16 +168,20 @@ export class PackWriter {
     await this.busy;
   }
 
-  private record(id: Uint8Array, stored: number, rawLength: number, compressed: boolean): number {
-    const pack = this.pack!;
+  private addEntry(pack: OpenPack, id: Uint8Array, entry: Omit<PackEntry, 'id'>): void {
     if ((pack.count + 1) * PACK_ENTRY_BYTES > pack.entries.length) {
       const grown = Buffer.alloc(pack.entries.length * 2);
       pack.entries.copy(grown);
       pack.entries = grown;
     }
-    const offset = pack.position + this.used;
-    writePackEntry(pack.entries, pack.count * PACK_ENTRY_BYTES, id, { offset, stored_length: stored, raw_length: rawLength, compressed });
+    writePackEntry(pack.entries, pack.count * PACK_ENTRY_BYTES, id, entry);
     pack.count++;
+  }
+
+  private record(id: Uint8Array, stored: number, rawLength: number, compressed: boolean): number {
+    const pack = this.pack!;
+    const offset = pack.position + this.used;
+    this.addEntry(pack, id, { offset, stored_length: stored, raw_length: rawLength, compressed });
     this.used += stored;
     if (offset + stored >= this.options.packSize) {
       this.busy = this.rollOver().finally(() => {
@@ -164,57 +197,27 @@ export class PackWriter {
     const id = randomId(16);
     const tmp = path.join(this.dir, `${id}${PACK_SUFFIX}${TEMP_SUFFIX}`);
     const fh = await open(tmp, 'wx');
-    const direct = await open(tmp, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined);
-    this.pack = { id, tmp, fh, direct, position: 0, entries: Buffer.alloc(256 * PACK_ENTRY_BYTES), count: 0, writes: [] };
+    this.pack = { id, tmp, fh, position: 0, entries: Buffer.alloc(256 * PACK_ENTRY_BYTES), count: 0, writes: [] };
     this.used = 0;
   }
 
-  /**
-   * Hands the active buffer to the thread pool and switches to the other once its last write is done.
-   * In direct mode the partial block at the end moves to the other buffer, unless this is the pack's
-   * `last` flush: then it is written through the page cache (the trailer follows it there).
-   */
-  private async flush(last = false): Promise<void> {
+  /** Hands the active buffer to the thread pool and switches to the other once its last write is done. */
+  private async flush(): Promise<void> {
     const pack = this.pack!;
-    const next = this.active ^ 1;
     if (this.used > 0) {
-      const buf = this.bufs[this.active]!;
-      const whole = pack.direct ? Math.floor(this.used / IO_ALIGN) * IO_ALIGN : 0;
-      const carry = pack.direct && !last ? this.used - whole : 0;
-      const write = Promise.all([
-        whole > 0 ? this.writeDirect(pack, buf.subarray(0, whole), pack.position) : undefined,
-        this.used - whole - carry > 0 ? writeFully(pack.fh, buf.subarray(whole, this.used - carry), pack.position + whole) : undefined,
-      ]).then(noop);
+      const write = writeFully(pack.fh, this.bufs[this.active]!.subarray(0, this.used), pack.position);
       write.catch(noop);
       pack.writes.push(write);
       this.inflight[this.active] = write;
-      pack.position += this.used - carry;
-      await this.inflight[next];
-      if (carry > 0) this.bufs[next]!.set(buf.subarray(this.used - carry, this.used), 0);
-      this.active = next;
-      this.used = carry;
-      return;
+      pack.position += this.used;
+      this.active ^= 1;
+      this.used = 0;
     }
-    await this.inflight[next];
-  }
-
-  /** Writes whole blocks with O_DIRECT; where the kernel refuses (EINVAL), this and later writes go through the page cache. */
-  private async writeDirect(pack: OpenPack, data: Buffer, position: number): Promise<void> {
-    const direct = pack.direct;
-    if (direct) {
-      try {
-        return await writeFully(direct, data, position);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-        if (pack.direct === direct) pack.direct = undefined;
-        await direct.close().catch(noop);
-      }
-    }
-    await writeFully(pack.fh, data, position);
+    await this.inflight[this.active];
   }
 
   private async rollOver(): Promise<void> {
-    await this.flush(true);
+    await this.flush();
     const pack = this.pack!;
     this.pack = undefined;
     const done = this.finalize(pack);
@@ -228,7 +231,6 @@ export class PackWriter {
     const trailer = encodePackTrailer(entries);
     await writeFully(pack.fh, trailer, pack.position);
     await pack.fh.datasync();
-    await pack.direct?.close();
     await pack.fh.close();
     const final = path.join(this.dir, `${pack.id}${PACK_SUFFIX}`);
     await rename(pack.tmp, final);

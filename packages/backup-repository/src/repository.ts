@@ -249,6 +249,7 @@ export class Repository {
     const sink = isSink(target) ? target : writableSink(target);
     return this.withShared(async (reader) => {
       const disk = await this.disk(pointId, diskKey);
+      await sink.start?.(disk.capacity);
       const segments = walkDisk(disk, 0, disk.capacity, reader, this.pool, this.config.chunk_size, options.verify ?? true, this.workers);
       const done = await restoreInto(segments, sink, disk.capacity, options.onProgress, this.options.progressIntervalMs);
       await sink.finish?.(disk.capacity);
