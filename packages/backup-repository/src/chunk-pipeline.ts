@@ -16,10 +16,10 @@ export interface StoredChunk {
 /**
  * The write path of one point, chunk by chunk: sha256 in a chunk worker, dedup against the repository
  * index and the point's own chunks, zstd-1 in a chunk worker (in the same job while most chunks are
- * new, else only for new chunks), then into the pack
- * (a copy into its write buffer, or for a raw chunk of whole blocks a write straight from `data`). At
- * most `limit` chunks are in flight; a compression buffer is held only while compressing. Callers may
- * store many chunks at once, and the workers then run in parallel.
+ * new, else only for new chunks), then into the pack (a copy into its write buffer, or for a raw chunk
+ * of whole blocks a write straight from `data`). At most `limit` chunks are in flight, each holding
+ * one compression buffer until it is compressed (and copied). Callers may store many chunks at once,
+ * and the workers then run in parallel.
  */
 export class ChunkPipeline {
   private readonly added = new Set<string>();

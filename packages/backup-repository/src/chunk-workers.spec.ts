@@ -27,11 +27,15 @@ describe('ChunkWorkers', function () {
     const jobs = chunks.flatMap((c) => Array.from({ length: 6 }, async () => {
       const src = shared(c);
       const dst = Buffer.from(new SharedArrayBuffer(compressBound(src.length)));
-      const [id, n] = await Promise.all([pool.hash(src), pool.compress(src, dst)]);
+      const dst2 = Buffer.from(new SharedArrayBuffer(compressBound(src.length)));
+      const [id, n, both] = await Promise.all([pool.hash(src), pool.compress(src, dst), pool.encode(src, dst2)]);
       const ref = Buffer.alloc(compressBound(c.length));
       const m = codec.compress(ref, c);
       expect(id.equals(chunkId(c))).to.equal(true);
       expect(n).to.equal(m);
+      expect(both.id.equals(id)).to.equal(true);
+      expect(both.n).to.equal(n);
+      expect(dst2.subarray(0, n).equals(dst.subarray(0, n))).to.equal(true);
       if (n > 0) expect(dst.subarray(0, n).equals(ref.subarray(0, m))).to.equal(true);
       return n;
     }));

@@ -14,8 +14,8 @@ interface Target {
 }
 
 /**
- * A restore into a raw image file. Zero ranges stay holes; the file is created or truncated and set
- * to the capacity before the first write (and again at the end). Whole aligned blocks in aligned buffers (the restore's own chunk
+ * A restore into a raw image file. Zero ranges stay holes; the file is created or truncated, and set
+ * to the capacity at the end (with direct writes, also before the first one). Whole aligned blocks in aligned buffers (the restore's own chunk
  * buffers) go out with O_DIRECT, past the page cache, which a restored image would only fill with
  * fresh pages (slow on our machines) and evict everything else for; the rest, and everything when
  * `direct` is false, through the page cache. With `sync`, the image is flushed to stable storage
@@ -32,9 +32,11 @@ export function fileSink(file: string, options: { sync?: boolean; direct?: boole
   return {
     parallelWrites: FILE_WRITES,
     async start(capacity) {
-      // the whole size up front: writes then land inside the file, so direct writes run in parallel
-      // (ext4 serializes direct writes that extend a file) and none of them changes its size
-      await (await handles()).fh.truncate(capacity);
+      // with direct writes, the whole size up front: they then land inside the file and run in
+      // parallel (ext4 serializes direct writes that extend a file). Not for buffered writes: filling
+      // holes inside a file through the page cache is several times slower than extending it on ext4.
+      const t = await handles();
+      if (t.direct) await t.fh.truncate(capacity);
     },
     async write(data, offset) {
       const t = await handles();
