@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { clipAreas, collectChangedAreas, mergeAreas, type ChangedAreasPage } from './changed-areas.js';
-import { VsphereError } from './errors.js';
 import type { DiskArea, DiskChangeInfo } from './types.js';
+import { rejection } from './testing/rejection.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -17,16 +17,6 @@ function pager(truth: DiskArea[], capacity: number, page: number, asked: number[
     const len = Math.min(page, capacity - off);
     return { startOffset: off, length: len, changedAreas: clipAreas(truth, off, off + len) };
   };
-}
-
-async function bad(p: Promise<unknown>): Promise<VsphereError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VsphereError) return e;
-    throw e;
-  }
-  throw new Error('expected a VsphereError');
 }
 
 describe('vsphere changed areas paging', () => {
@@ -62,19 +52,19 @@ describe('vsphere changed areas paging', () => {
 
   it('refuses length 0 or negative instead of looping, and a window that starts past the offset', async () => {
     const zero: ChangedAreasPage = async (off) => ({ startOffset: off, length: 0, changedAreas: [] });
-    const e0 = await bad(collectChangedAreas(zero, MiB));
+    const e0 = await rejection(collectChangedAreas(zero, MiB));
     expect([e0.code, e0.transient]).to.deep.equal(['QCDA_BAD_PAGE', false]);
     expect(e0.message).to.contain('offset 0');
     const neg: ChangedAreasPage = async (off) => ({ startOffset: off, length: -5, changedAreas: [] });
-    expect((await bad(collectChangedAreas(neg, MiB))).code).to.equal('QCDA_BAD_PAGE');
+    expect((await rejection(collectChangedAreas(neg, MiB))).code).to.equal('QCDA_BAD_PAGE');
     // a server that skips ahead would leave [off, startOffset) unread: never under-report
     const skip: ChangedAreasPage = async (off) => ({ startOffset: off + 512, length: MiB, changedAreas: [] });
-    expect((await bad(collectChangedAreas(skip, 4 * MiB))).message).to.contain('starts after');
+    expect((await rejection(collectChangedAreas(skip, 4 * MiB))).message).to.contain('starts after');
     // a reply that ends where we already are makes no progress (migratekit's infinite loop)
     let calls = 0;
     const stuck: ChangedAreasPage = async () => ({ startOffset: 0, length: MiB, changedAreas: [] });
     const wrapped: ChangedAreasPage = (off) => (calls++, stuck(off));
-    expect((await bad(collectChangedAreas(wrapped, 4 * MiB))).message).to.contain('ends before');
+    expect((await rejection(collectChangedAreas(wrapped, 4 * MiB))).message).to.contain('ends before');
     expect(calls).to.equal(2);
   });
 
@@ -111,7 +101,7 @@ describe('vsphere changed areas paging', () => {
       if (++calls === 2) ac.abort();
       return { startOffset: off, length: MiB, changedAreas: [] };
     };
-    expect((await bad(collectChangedAreas(page, 8 * MiB, { signal: ac.signal }))).code).to.equal('ABORTED');
+    expect((await rejection(collectChangedAreas(page, 8 * MiB, { signal: ac.signal }))).code).to.equal('ABORTED');
     expect(calls).to.equal(2);
   });
 });

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { FileFault, VimFault, VsphereError } from './errors.js';
+import { FileFault, VimFault } from './errors.js';
 import { VsphereSession } from './session.js';
 import { SoapClient } from './soap-client.js';
 import { waitTask } from './tasks.js';
 import { FakeVcenter } from './testing/fake-vcenter.js';
 import { fixture } from './testing/fixtures.js';
+import { rejection } from './testing/rejection.js';
 
 async function sessionOn(fake: FakeVcenter): Promise<VsphereSession> {
   const s = new VsphereSession(new SoapClient({ sdkUrl: 'https://vc/sdk', transport: fake }), { username: 'user', password: 'pass' }, { keepAliveMs: 0 });
@@ -12,16 +13,6 @@ async function sessionOn(fake: FakeVcenter): Promise<VsphereSession> {
   return s;
 }
 const taskRef = (reply: string) => ({ type: 'Task', value: /task-\d+/.exec(reply)![0] });
-
-async function rejection(p: Promise<unknown>): Promise<VsphereError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VsphereError) return e;
-    throw e;
-  }
-  throw new Error('expected a VsphereError');
-}
 
 describe('vsphere waitTask', () => {
   it('polls with a doubling pause up to the maximum, then returns the result moref', async () => {

@@ -5,22 +5,13 @@ import { reqText } from './testing/fake-vim.js';
 import { fixture } from './testing/fixtures.js';
 import { sdkUrlOf, VsphereClient } from './vsphere-client.js';
 import { child } from './xml.js';
+import { rejection } from './testing/rejection.js';
 
 /** The `<objects>` elements of a fixture, as strings. */
 const objectsOf = (style: 'vcsim' | 'vcenter', name: string) => fixture(style, name).match(/<objects>.*?<\/objects>/gs) ?? [];
 
 async function connect(fake: FakeVcenter, pageSize?: number) {
   return VsphereClient.connect({ url: 'vc.example', username: 'user', password: 'pass', transport: fake, keepAliveMs: 0, ...(pageSize ? { pageSize } : {}) });
-}
-
-async function rejection(p: Promise<unknown>): Promise<VsphereError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VsphereError) return e;
-    throw e;
-  }
-  throw new Error('expected a VsphereError');
 }
 
 describe('vsphere client', () => {

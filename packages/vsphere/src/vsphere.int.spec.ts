@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { startVcsim, type Vcsim, type VcsimVm } from '../../testing/src/vcsim.js';
-import { FileFault, InvalidLoginFault, ManagedObjectNotFoundFault, NotAuthenticatedFault, VsphereError } from './errors.js';
+import { FileFault, InvalidLoginFault, ManagedObjectNotFoundFault, NotAuthenticatedFault } from './errors.js';
 import { snapshotName, SNAPSHOT_PREFIX } from './snapshot-name.js';
 import type { DiskArea, DiskChangeInfo } from './types.js';
 import { VsphereClient } from './vsphere-client.js';
+import { rejection } from './testing/rejection.js';
 
 // The client against the vCenter test harness (infra/vcsim: vcsim + honest QueryChangedDiskAreas).
 
@@ -19,16 +20,6 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 const area = (start: number, length: number): DiskArea => ({ start, length });
-
-async function rejection(p: Promise<unknown>): Promise<VsphereError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VsphereError) return e;
-    throw e;
-  }
-  throw new Error('expected a VsphereError');
-}
 
 /** A raw SOAP call with a given cookie, bypassing the client (to act "underneath" it). */
 async function rawSoap(vc: Vcsim, cookie: string, body: string): Promise<string> {
