@@ -11,6 +11,7 @@ import { createLogger } from '@vaultflow/logging';
 import { createRedis } from '@vaultflow/queue';
 import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueRedisPrefix } from '@vaultflow/testing';
 import { startTestProcessor } from '../tests/support/test-vm-processor.js';
+import { profileCpu, profileNode, profileSql } from './engine/where-time-goes.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const N_RAW = Number(process.env.BENCH_RAW_JOBS ?? 20_000);
@@ -115,6 +116,7 @@ async function main() {
     t0 = performance.now();
     // The workers are their own service in production, with their own connection pool.
     const workerDb = createDb(t.url, { poolMax: 10 });
+    const profile = process.env.BENCH_PROFILE ? { sql: profileSql([db, workerDb]), cpu: profileCpu(), node: process.env.BENCH_PROFILE === 'cpu' ? await profileNode() : undefined } : undefined;
     const proc = await startTestProcessor({ db: workerDb, redisUrl: TEST_REDIS_URL, prefix, concurrency: 50, defaults: { delayMs: 0, bytes: 1 } });
     for (;;) {
       const e = await stores.executions.get(exec);
@@ -127,6 +129,7 @@ async function main() {
     }
     out.finalize_5000_s = (performance.now() - t0) / 1000;
     out.engine_vm_jobs_per_s = N_GROUP / out.finalize_5000_s;
+    if (profile) log(`where the time of the ${N_GROUP} results went:\n${profile.cpu.stop()}\n\n${profile.sql.stop()}${profile.node ? `\n\n${await profile.node.stop()}` : ''}`);
     await proc.close();
     await workerDb.destroy();
     await orch.close();

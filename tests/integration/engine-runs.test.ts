@@ -201,6 +201,25 @@ describe('engine: the sweeper', function () {
     await hub.waitForExecution(a.id, ea.id);
   });
 
+  it('the sweeper releases waiting VMs that may start when their release was lost (a crash after a result)', async () => {
+    const { flow } = await groupFlow(hub, ['lostrel1', 'lostrel2'], 5);
+    await hub.processor.worker.pause();
+    const exec = (await hub.admin.post(`${P}/${flow.id}/execute`)).body;
+    for (let i = 0; (await hub.db.db('protection_flow_vm_runs').where({ execution_id: exec.id, status: 'queued' }).count({ n: '*' }))[0]!.n !== 2; i++) {
+      if (i > 100) throw new Error('VMs were not queued');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // as if the release never happened: rows waiting, no jobs in the queue
+    await hub.db.db('protection_flow_vm_runs').where({ execution_id: exec.id }).update({ status: 'waiting', queued_at: null });
+    for (const r of await hub.db.db('protection_flow_vm_runs').where({ execution_id: exec.id })) await hub.api.queues.vmBackups.remove(`vm-${exec.id}-${r.vm_context_id}`);
+    hub.processor.worker.resume();
+    const report = await hub.orchestrator.engine.sweeper.sweep();
+    expect(report.released).to.equal(2);
+    const done = await hub.waitForExecution(flow.id, exec.id);
+    expect(done).to.include({ status: 'success', jobs_completed: 2 });
+    expect((await hub.orchestrator.engine.sweeper.sweep()).released).to.equal(0);
+  });
+
   it('finalizes a running execution whose VMs all ended but which was never finalized (a crash in between)', async () => {
     const vm = await makeVm(hub);
     const repo = await makeRepository(hub);

@@ -34,6 +34,13 @@ describe('migrations', () => {
     expect(await tables(t.db)).to.deep.equal(all);
   });
 
+  it('opens every connection in UTC and READ COMMITTED, inside transactions too', async () => {
+    const [[plain]] = (await t.db.raw('SELECT @@time_zone AS tz, @@tx_isolation AS iso')) as [{ tz: string; iso: string }[]];
+    expect(plain).to.deep.equal({ tz: '+00:00', iso: 'READ-COMMITTED' });
+    const inTx = await t.db.transaction(async (trx) => ((await trx.raw('SELECT @@tx_isolation AS iso')) as [{ iso: string }[]])[0][0]!.iso);
+    expect(inTx).to.equal('READ-COMMITTED');
+  });
+
   describe('constraints', () => {
     let repoId: number;
     let scheduleId: string;

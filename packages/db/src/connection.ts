@@ -7,7 +7,10 @@ export type Tx = Knex.Transaction;
 
 /**
  * Opens a pool to the MariaDB database named in `url` (mysql://user:pass@host:port/db). Every
- * connection runs in UTC so TIMESTAMP columns round-trip as the instants they were written.
+ * connection runs in UTC so TIMESTAMP columns round-trip as the instants they were written, and
+ * READ COMMITTED: transactions serialise on row locks and must then see what others committed
+ * before they got the lock (under REPEATABLE READ a count taken after the lock reads an older
+ * snapshot). Set once per connection, it costs no statement per transaction.
  */
 export function createDb(url: URL | string, opts: { poolMax?: number } = {}): Db {
   const u = typeof url === 'string' ? new URL(url) : url;
@@ -28,7 +31,7 @@ export function createDb(url: URL | string, opts: { poolMax?: number } = {}): Db
       min: 0,
       max: opts.poolMax ?? 10,
       afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
-        conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+        conn.query("SET time_zone = '+00:00', SESSION tx_isolation = 'READ-COMMITTED'", (err) => done(err, conn));
       },
     },
   });

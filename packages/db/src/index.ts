@@ -17,6 +17,8 @@ export * from './stores/user.store.js';
 export * from './stores/token.store.js';
 export * from './stores/audit.store.js';
 export * from './stores/vm-run.store.js';
+export * from './stores/vm-result.store.js';
+export * from './direct.js';
 export * from './stores/job-log.store.js';
 export * from './stores.js';
 export * from './stores/execution-history.store.js';

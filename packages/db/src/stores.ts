@@ -15,11 +15,14 @@ import { TokenStore } from './stores/token.store.js';
 import { AuditStore } from './stores/audit.store.js';
 import { VmRunStore } from './stores/vm-run.store.js';
 import { JobLogStore } from './stores/job-log.store.js';
+import { VmResultStore } from './stores/vm-result.store.js';
+import { Direct } from './direct.js';
 import { ExecutionHistoryStore } from './stores/execution-history.store.js';
 import { ProtectionCoverageStore } from './stores/protection-coverage.store.js';
 
 /** Every store over one pool, built once in a service's composition root. */
 export function createStores(db: Knex) {
+  const direct = new Direct(db);
   return {
     flows: new FlowStore(db),
     executions: new ExecutionStore(db),
@@ -35,7 +38,8 @@ export function createStores(db: Knex) {
     users: new UserStore(db),
     tokens: new TokenStore(db),
     audit: new AuditStore(db),
-    vmRuns: new VmRunStore(db),
+    vmRuns: new VmRunStore(db, direct),
+    vmResults: new VmResultStore(direct),
     jobLogs: new JobLogStore(db),
     executionHistory: new ExecutionHistoryStore(db),
     coverage: new ProtectionCoverageStore(db),

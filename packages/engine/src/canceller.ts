@@ -1,4 +1,4 @@
-import { READ_COMMITTED } from './tx.js';
+
 import type { Db, Stores } from '@vaultflow/db';
 import type { ExecutionStatus } from '@vaultflow/domain';
 import { finalizeLocked } from './finalizer.js';
@@ -33,11 +33,11 @@ export class Canceller {
       const unstarted = await this.stores.vmRuns.unstarted(executionId, trx);
       for (const r of unstarted) await this.stores.vmRuns.finish(r.id, { status: 'cancelled', bytes_transferred: 0, error_message: `cancelled by ${by}` }, trx);
       let finalized: ExecutionStatus | undefined;
-      if (ex.status === 'running' && (await this.stores.vmRuns.countOpen(executionId, trx)) === 0) {
+      if (ex.status === 'running' && !(await this.stores.vmRuns.hasOpen(executionId, trx))) {
         finalized = await finalizeLocked(this.stores, trx, { id: executionId, flow_id: ex.flow_id, cancelled: true });
       }
       return { state: 'cancelling' as const, cancelledVms: unstarted.length, finalized, flowId: ex.flow_id, vmIds: unstarted.filter((r) => r.status === 'queued').map((r) => r.vm_context_id) };
-    }, READ_COMMITTED);
+    });
     if (res.state !== 'cancelling') return res;
     await this.jobs.removeWaiting(executionId, res.vmIds);
     await this.log.warn({ flow_id: res.flowId, execution_id: executionId }, 'cancel', `Cancelled by ${by}: ${res.cancelledVms} VM(s) withdrawn before they started${res.finalized ? '; execution ended cancelled' : '; running VMs are stopping'}`);

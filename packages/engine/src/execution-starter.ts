@@ -4,7 +4,6 @@ import { finalizeLocked } from './finalizer.js';
 import type { JobLog } from './job-log.js';
 import type { Releaser } from './releaser.js';
 import { TargetResolver } from './target-resolver.js';
-import { READ_COMMITTED } from './tx.js';
 
 export type StartOutcome =
   | { state: 'missing' }
@@ -81,7 +80,7 @@ export class ExecutionStarter {
         }
       }
       return executionIds.map((id) => byId.get(id) ?? { outcome: { state: 'missing' } as StartOutcome });
-    }, READ_COMMITTED);
+    });
 
     const release: string[] = [];
     for (const [i, r] of results.entries()) {

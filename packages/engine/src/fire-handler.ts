@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Stores } from '@vaultflow/db';
 import { nextFires } from '@vaultflow/domain';
 import type { JobLog } from './job-log.js';
-import { READ_COMMITTED } from './tx.js';
 
 export type FireOutcome =
   | { outcome: 'run'; executionId: string; created: boolean }
@@ -100,7 +99,7 @@ export class FireHandler {
       await this.stores.schedules.recordFires(records, trx);
       await this.stores.executions.insertFires(executions, trx);
       return out;
-    }, READ_COMMITTED);
+    });
     void this.advanceNext(fired, graces);
     for (const [i, o] of outcomes.entries()) {
       const f = fires[i]!;

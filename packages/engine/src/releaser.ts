@@ -1,4 +1,3 @@
-import { READ_COMMITTED } from './tx.js';
 import type { Db, Stores, Tx, VmRunRecord } from '@vaultflow/db';
 import { jobPriority } from '@vaultflow/domain';
 import type { VmJob } from '@vaultflow/queue';
@@ -34,18 +33,12 @@ export class Releaser {
   /** Releases what the scope allows; returns how many VM jobs were queued. */
   async release(scope: ReleaseScope): Promise<number> {
     const groups = new Set<string>();
-    const executions = new Set<string>(scope.executionIds ?? []);
     for (const g of scope.groupIds ?? []) if (g) groups.add(g);
-    if (scope.vmIds?.length) {
-      for (const r of await this.stores.vmRuns.waiting({ vmIds: scope.vmIds }, 1000, this.db)) {
-        if (r.group_id) groups.add(r.group_id);
-        else executions.add(r.execution_id);
-      }
-    }
-    for (const g of await this.stores.vmRuns.waitingGroupsOf(scope.executionIds ?? [], this.db)) groups.add(g);
+    const waiting = await this.stores.vmRuns.waitingScopes({ executionIds: scope.executionIds ?? [], vmIds: scope.vmIds ?? [] }, this.db);
+    for (const g of waiting.groupIds) groups.add(g);
     let queued = 0;
     for (const g of [...groups].sort()) queued += await this.releaseGroup(g);
-    if (executions.size) queued += await this.releaseUngrouped([...executions]);
+    if (waiting.executionIds.length) queued += await this.releaseUngrouped(waiting.executionIds);
     return queued;
   }
 
@@ -90,7 +83,7 @@ export class Releaser {
       if (slots <= 0) return [];
       const candidates = await this.stores.vmRuns.waiting({ groupId }, slots * 4 + 16, trx);
       return this.choose(candidates, slots, trx);
-    }, READ_COMMITTED);
+    });
     await this.hand(chosen);
     return chosen.length;
   }
@@ -99,7 +92,7 @@ export class Releaser {
     const chosen = await this.db.transaction(async (trx) => {
       const candidates = await this.stores.vmRuns.waiting({ executionIds }, 5000, trx);
       return this.choose(candidates, candidates.length, trx);
-    }, READ_COMMITTED);
+    });
     await this.hand(chosen);
     return chosen.length;
   }
@@ -121,10 +114,17 @@ export class Releaser {
     return chosen;
   }
 
+  /** Where each execution's VMs are written; set when it starts and never changed after. */
+  private readonly repositoryOf = new Map<string, number>();
+
   /** Hands queued rows to the queue again (their deterministic job ids make this safe). */
   async hand(rows: VmRunRecord[]): Promise<void> {
     if (!rows.length) return;
-    const meta = await this.stores.executions.metadataOf(rows.map((r) => r.execution_id));
+    const unknown = [...new Set(rows.map((r) => r.execution_id))].filter((id) => !this.repositoryOf.has(id));
+    if (unknown.length) {
+      if (this.repositoryOf.size > 10_000) this.repositoryOf.clear();
+      for (const [id, meta] of await this.stores.executions.metadataOf(unknown)) this.repositoryOf.set(id, Number(meta.repository_id ?? 0));
+    }
     await this.sink.enqueue(
       rows.map((r) => ({
         priority: jobPriority(r.priority),
@@ -133,8 +133,10 @@ export class Releaser {
           flow_id: r.flow_id,
           vm_context_id: r.vm_context_id,
           vm_run_id: r.id,
-          repository_id: Number(meta.get(r.execution_id)?.repository_id ?? 0),
+          repository_id: this.repositoryOf.get(r.execution_id) ?? 0,
           backup_type: 'auto' as const,
+          vm_name: r.vm_name,
+          group_id: r.group_id,
         },
       })),
     );

@@ -1,9 +1,8 @@
-import type { Db, Stores, Tx, VmRunRecord, VmRunResult } from '@vaultflow/db';
+import type { Db, LockedExecution, ResultSums, Stores, Tx, VmRunRecord, VmRunResult } from '@vaultflow/db';
 import type { ExecutionStatus } from '@vaultflow/domain';
 import { finalizeLocked } from './finalizer.js';
 import type { JobLog } from './job-log.js';
 import type { ReleaseScope, Releaser } from './releaser.js';
-import { READ_COMMITTED } from './tx.js';
 
 export type RecordOutcome =
   | { recorded: false; reason: 'unknown' | 'already-final' }
@@ -16,11 +15,48 @@ const DELTAS: Record<VmRunResult['status'], { completed: number; failed: number;
   cancelled: { completed: 0, failed: 0, skipped: 0, processed: 0 },
 };
 
+/** What the recorder needs of a VM row; a worker knows it from the job and saves the read. */
+export type KnownRun = Pick<VmRunRecord, 'id' | 'execution_id' | 'flow_id' | 'vm_context_id' | 'vm_name' | 'group_id'>;
+
 interface Pending {
   vmRunId: number;
   result: VmRunResult;
+  known?: KnownRun;
   resolve: (o: RecordOutcome) => void;
   reject: (e: unknown) => void;
+}
+
+/** The same VM reported twice in one batch counts once: the first report wins. */
+function firstReports(items: Pending[]): Pending[] {
+  const seen = new Set<number>();
+  return items.filter((p) => !seen.has(p.vmRunId) && seen.add(p.vmRunId));
+}
+
+function sumOf(recorded: Pending[]): ResultSums {
+  const sum = { completed: 0, failed: 0, skipped: 0, processed: 0, bytes: 0 };
+  for (const p of recorded) {
+    const d = DELTAS[p.result.status];
+    sum.completed += d.completed;
+    sum.failed += d.failed;
+    sum.skipped += d.skipped;
+    sum.processed += d.processed;
+    sum.bytes += p.result.bytes_transferred;
+  }
+  return sum;
+}
+
+/**
+ * Whether the rows just finished may be the execution's last open ones: only then is it worth
+ * looking for open rows. Every row is counted once when it ends (completed, failed or skipped) but
+ * for cancelled ones, which exist only once a cancel was asked or the execution ended; in those
+ * cases, or when the counters say nothing is left, the rows are looked at. Should the counters
+ * ever disagree with the rows, the sweeper finalizes executions with nothing open.
+ */
+function mayBeLast(ex: LockedExecution, sum: ResultSums, recorded: Pending[]): boolean {
+  if (ex.cancel_requested_at !== null || ex.status !== 'running') return true;
+  if (recorded.some((p) => p.result.status === 'cancelled')) return true;
+  const ended = ex.jobs_completed + ex.jobs_failed + ex.jobs_skipped + sum.completed + sum.failed + sum.skipped;
+  return ended >= ex.jobs_created;
 }
 
 /** Results waiting this long, or this many, are written together. */
@@ -50,9 +86,9 @@ export class ResultRecorder {
     private readonly log: JobLog,
   ) {}
 
-  record(vmRunId: number, result: VmRunResult): Promise<RecordOutcome> {
+  record(vmRunId: number, result: VmRunResult, known?: KnownRun): Promise<RecordOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ vmRunId, result, resolve, reject });
+      this.queue.push({ vmRunId, result, known, resolve, reject });
       if (this.queue.length >= BATCH_MAX && !this.flushing) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), BATCH_WINDOW_MS);
     });
@@ -75,9 +111,11 @@ export class ResultRecorder {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    const runs = new Map<number, VmRunRecord>();
+    const runs = new Map<number, KnownRun>();
+    for (const p of batch) if (p.known) runs.set(p.vmRunId, p.known);
+    const unknown = batch.filter((p) => !p.known).map((p) => p.vmRunId);
     try {
-      for (const r of await this.stores.vmRuns.getMany(batch.map((p) => p.vmRunId))) runs.set(r.id, r);
+      for (const r of await this.stores.vmRuns.getMany(unknown)) runs.set(r.id, r);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -93,19 +131,20 @@ export class ResultRecorder {
       list.push(p);
       byExecution.set(run.execution_id, list);
     }
-    const scope: Required<ReleaseScope> = { groupIds: [], vmIds: [], executionIds: [] };
+    // What a result frees: a slot in the VM's group, and the VM itself. Rows wait for nothing else
+    // once their execution started (ungrouped rows only for their VM), so that is all to look at.
+    const scope: Required<Omit<ReleaseScope, 'executionIds'>> = { groupIds: [], vmIds: [] };
     await Promise.all(
       [...byExecution].map(async ([executionId, items]) => {
         try {
-          const outcome = await this.db.transaction((trx) => this.writeExecution(trx, executionId, items), READ_COMMITTED);
+          const outcome = await this.writeExecutionTx(executionId, items);
           for (const [p, o] of outcome.results) p.resolve(o);
           const recorded = outcome.results.filter(([, o]) => o.recorded).map(([p]) => runs.get(p.vmRunId)!);
           for (const run of recorded) {
             scope.groupIds.push(run.group_id);
             scope.vmIds.push(run.vm_context_id);
           }
-          if (recorded.length) scope.executionIds.push(executionId);
-          await this.logResults(recorded, batch, outcome.finalized);
+          this.logResults(recorded, batch, outcome.finalized);
         } catch (err) {
           for (const p of items) p.reject(err);
         }
@@ -115,31 +154,38 @@ export class ResultRecorder {
     if (scope.vmIds.length) void this.releaser.release(scope).catch(() => undefined);
   }
 
+  /**
+   * The results of one execution in one transaction. The usual case takes two round trips: lock
+   * the execution and move the VM rows assuming all are open, then add the counters and commit.
+   * When a row was final already (a replayed result), or these may be the execution's last rows
+   * (it may end here), that is rolled back and the careful way taken: lock the open rows first,
+   * count exactly those, and finalize when nothing is left open.
+   */
+  private async writeExecutionTx(executionId: string, items: Pending[]) {
+    const firsts = firstReports(items);
+    const fast = await this.stores.vmResults.transaction(async (tx) => {
+      const { execution, allMoved } = await this.stores.vmResults.begin(tx, executionId, firsts.map((p) => ({ id: p.vmRunId, r: p.result })));
+      if (!execution || !allMoved) return undefined;
+      const sum = sumOf(firsts);
+      if (mayBeLast(execution, sum, firsts)) return undefined;
+      await this.stores.vmResults.commit(tx, executionId, sum);
+      return { results: items.map((p): [Pending, RecordOutcome] => [p, firsts.includes(p) ? { recorded: true } : { recorded: false, reason: 'already-final' }]), finalized: undefined };
+    });
+    return fast ?? (await this.db.transaction((trx) => this.writeExecution(trx, executionId, items)));
+  }
+
   private async writeExecution(trx: Tx, executionId: string, items: Pending[]) {
     const ex = await this.stores.executions.lock(executionId, trx);
     const results: [Pending, RecordOutcome][] = [];
     if (!ex) return { results: items.map((p) => [p, { recorded: false, reason: 'unknown' }] as [Pending, RecordOutcome]), finalized: undefined };
-    const sum = { completed: 0, failed: 0, skipped: 0, processed: 0, bytes: 0 };
-    // The same VM reported twice in one batch counts once: the first report wins.
-    const firsts = items.filter((p, i) => items.findIndex((o) => o.vmRunId === p.vmRunId) === i);
+    const firsts = firstReports(items);
     const moved = await this.stores.vmRuns.finishMany(firsts.map((p) => ({ id: p.vmRunId, r: p.result })), trx);
-    for (const p of items) {
-      if (!moved.has(p.vmRunId) || !firsts.includes(p)) {
-        results.push([p, { recorded: false, reason: 'already-final' }]);
-        continue;
-      }
-      const d = DELTAS[p.result.status];
-      sum.completed += d.completed;
-      sum.failed += d.failed;
-      sum.skipped += d.skipped;
-      sum.processed += d.processed;
-      sum.bytes += p.result.bytes_transferred;
-      results.push([p, { recorded: true }]);
-    }
+    const recorded = firsts.filter((p) => moved.has(p.vmRunId));
+    for (const p of items) results.push([p, recorded.includes(p) ? { recorded: true } : { recorded: false, reason: 'already-final' }]);
     let finalized: ExecutionStatus | undefined;
-    if (results.some(([, o]) => o.recorded)) {
-      await this.stores.executions.addResult(executionId, sum, trx);
-      if ((await this.stores.vmRuns.countOpen(executionId, trx)) === 0) {
+    if (recorded.length) {
+      await this.stores.executions.addResult(executionId, sumOf(recorded), trx);
+      if (!(await this.stores.vmRuns.hasOpen(executionId, trx))) {
         finalized = await finalizeLocked(this.stores, trx, { id: executionId, flow_id: ex.flow_id, cancelled: ex.cancel_requested_at !== null });
       }
     }
@@ -147,11 +193,11 @@ export class ResultRecorder {
     return { results, finalized };
   }
 
-  private async logResults(recorded: VmRunRecord[], batch: Pending[], finalized: ExecutionStatus | undefined): Promise<void> {
+  private logResults(recorded: KnownRun[], batch: Pending[], finalized: ExecutionStatus | undefined): void {
     for (const run of recorded) {
       const result = batch.find((p) => p.vmRunId === run.id)!.result;
       const level = result.status === 'failed' ? 'error' : result.status === 'success' ? 'info' : 'warn';
-      await this.log.write({
+      void this.log.write({
         flow_id: run.flow_id,
         execution_id: run.execution_id,
         job_id: `vm-${run.execution_id}-${run.vm_context_id}`,
@@ -162,6 +208,6 @@ export class ResultRecorder {
       });
     }
     const first = recorded[0];
-    if (finalized && first) await this.log.write({ flow_id: first.flow_id, execution_id: first.execution_id, level: finalized === 'error' ? 'error' : 'info', step: 'finish', message: `Execution ended ${finalized}` });
+    if (finalized && first) void this.log.write({ flow_id: first.flow_id, execution_id: first.execution_id, level: finalized === 'error' ? 'error' : 'info', step: 'finish', message: `Execution ended ${finalized}` });
   }
 }

@@ -1,4 +1,3 @@
-import { READ_COMMITTED } from './tx.js';
 import type { Db, Stores } from '@vaultflow/db';
 import { finalizeLocked } from './finalizer.js';
 import type { Releaser } from './releaser.js';
@@ -11,6 +10,8 @@ export interface VmJobLookup {
 
 export interface SweepReport {
   skippedStale: number;
+  /** VM jobs released for waiting rows that could start (a release after a result had failed). */
+  released: number;
   requeued: number;
   finalized: number;
   /** Pending executions started here because their flow.run job was gone (Redis lost). */
@@ -24,7 +25,8 @@ export interface Starter {
 
 /**
  * Repairs what a crash or a lost Redis can leave behind; safe on every replica at once:
- * VMs that waited past their flow's start window are skipped with the reason, queued VMs whose
+ * VMs that waited past their flow's start window are skipped with the reason, waiting VMs that may
+ * start are released (the release after a result failed, or its process died), queued VMs whose
  * job is gone are queued again, pending executions older than a minute are started (their
  * flow.run job was lost with Redis; starting is idempotent), and running executions whose VMs all
  * ended are finalized.
@@ -41,7 +43,7 @@ export class Sweeper {
   ) {}
 
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { skippedStale: 0, requeued: 0, finalized: 0, started: 0 };
+    const report: SweepReport = { skippedStale: 0, released: 0, requeued: 0, finalized: 0, started: 0 };
     const stuck = await this.stores.executions.pendingBefore(new Date(Date.now() - this.lostAfterMs));
     if (stuck.length) {
       await this.starter.startMany(stuck);
@@ -55,6 +57,8 @@ export class Sweeper {
       });
       if (res.recorded) report.skippedStale++;
     }
+    const waiting = await this.stores.vmRuns.executionsWaiting();
+    if (waiting.length) report.released = await this.releaser.release({ executionIds: waiting });
     const lost = [];
     for (const r of await this.stores.vmRuns.queuedBefore(new Date(Date.now() - this.lostAfterMs))) {
       if (!(await this.jobs.exists(r.execution_id, r.vm_context_id))) lost.push(r);
@@ -64,9 +68,9 @@ export class Sweeper {
     for (const e of await this.stores.vmRuns.executionsWithNothingOpen()) {
       const done = await this.db.transaction(async (trx) => {
         const ex = await this.stores.executions.lock(e.id, trx);
-        if (ex?.status !== 'running' || (await this.stores.vmRuns.countOpen(e.id, trx)) > 0) return undefined;
+        if (ex?.status !== 'running' || (await this.stores.vmRuns.hasOpen(e.id, trx))) return undefined;
         return finalizeLocked(this.stores, trx, { id: e.id, flow_id: e.flow_id, cancelled: ex.cancel_requested_at !== null });
-      }, READ_COMMITTED);
+      });
       if (done) report.finalized++;
     }
     return report;

@@ -28,6 +28,9 @@ export interface BackupVmPayload {
   vm_run_id: number;
   repository_id: number;
   backup_type: 'auto' | 'full' | 'incremental';
+  /** The VM's name and group as the row has them, so a result is recorded without reading the row. */
+  vm_name?: string;
+  group_id?: string | null;
 }
 
 /**

@@ -101,6 +101,7 @@ export async function startOrchestrator(deps: OrchestratorDeps) {
   const sweep = runSafely('sweeper', async () => {
     const r = await engine.sweeper.sweep();
     metrics.repaired('vm_stale_skipped', r.skippedStale);
+    metrics.repaired('vm_released', r.released);
     metrics.repaired('vm_requeued', r.requeued);
     metrics.repaired('execution_finalized', r.finalized);
     metrics.repaired('execution_started', r.started);

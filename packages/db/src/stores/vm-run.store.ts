@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Direct, Ok } from '../direct.js';
 import { num, type Queryable } from '../rows.js';
 
 export const VM_RUN_STATUSES = ['waiting', 'queued', 'running', 'success', 'failed', 'skipped', 'cancelled'] as const;
@@ -61,7 +62,10 @@ const toRecord = (r: Record<string, unknown>): VmRunRecord => ({
 
 /** SQL for protection_flow_vm_runs: one row per VM of an execution. */
 export class VmRunStore {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly direct: Direct,
+  ) {}
 
   /** Inserts the rows; rows that exist (same execution and VM) are left as they are. */
   async insertMany(rows: NewVmRun[], q: Queryable = this.db): Promise<void> {
@@ -98,9 +102,9 @@ export class VmRunStore {
     return out;
   }
 
-  async countOpen(executionId: string, q: Queryable = this.db): Promise<number> {
-    const r = (await q('protection_flow_vm_runs').where({ execution_id: executionId }).whereIn('status', OPEN_VM_RUN).count({ n: '*' }).first()) as { n: number } | undefined;
-    return num(r?.n);
+  /** True while any row of the execution is open (stops at the first one). */
+  async hasOpen(executionId: string, q: Queryable = this.db): Promise<boolean> {
+    return (await q('protection_flow_vm_runs').where({ execution_id: executionId }).whereIn('status', OPEN_VM_RUN).first(q.raw('1 AS open'))) !== undefined;
   }
 
   /** Locks the group's row (serialises releases of one group) and returns its limit; undefined if gone. */
@@ -130,11 +134,24 @@ export class VmRunStore {
     return rows.map(toRecord);
   }
 
-  /** The groups that have waiting rows in these executions. */
-  async waitingGroupsOf(executionIds: string[], q: Queryable = this.db): Promise<string[]> {
-    if (!executionIds.length) return [];
-    const rows = (await q('protection_flow_vm_runs').whereIn('execution_id', executionIds).where({ status: 'waiting' }).whereNotNull('group_id').distinct('group_id')) as { group_id: string }[];
-    return rows.map((r) => r.group_id);
+  /**
+   * Where waiting rows that may start now are, in one statement: rows of these executions, and rows
+   * anywhere that wait for these VMs. Each comes back as its group, or as its execution when it has
+   * no group.
+   */
+  async waitingScopes(scope: { executionIds: string[]; vmIds: string[] }, q: Queryable = this.db): Promise<{ groupIds: string[]; executionIds: string[] }> {
+    const parts: Knex.QueryBuilder[] = [];
+    if (scope.executionIds.length) parts.push(q('protection_flow_vm_runs').whereIn('execution_id', [...new Set(scope.executionIds)]).where({ status: 'waiting' }).distinct('group_id', 'execution_id'));
+    if (scope.vmIds.length) parts.push(q('protection_flow_vm_runs').whereIn('vm_context_id', [...new Set(scope.vmIds)]).where({ status: 'waiting' }).distinct('group_id', 'execution_id'));
+    if (!parts.length) return { groupIds: [], executionIds: [] };
+    const rows = (await (parts.length === 1 ? parts[0]! : q.union(parts, true))) as { group_id: string | null; execution_id: string }[];
+    const groupIds = new Set<string>();
+    const executionIds = new Set<string>();
+    for (const r of rows) {
+      if (r.group_id) groupIds.add(r.group_id);
+      else executionIds.add(r.execution_id);
+    }
+    return { groupIds: [...groupIds], executionIds: [...executionIds] };
   }
 
   /**
@@ -143,9 +160,16 @@ export class VmRunStore {
    */
   async busyVms(vmIds: string[], q: Queryable): Promise<Set<string>> {
     if (!vmIds.length) return new Set();
-    const rows = (await q('protection_flow_vm_runs').whereIn('vm_context_id', vmIds).whereIn('status', ACTIVE_VM_RUN).distinct('vm_context_id')) as { vm_context_id: string }[];
-    const adHoc = (await q('backup_jobs').whereIn('vm_context_id', vmIds).whereNull('flow_execution_id').whereIn('status', ['pending', 'running']).distinct('vm_context_id')) as { vm_context_id: string }[];
-    return new Set([...rows, ...adHoc].map((r) => r.vm_context_id));
+    const ids = [...new Set(vmIds)];
+    const rows = (await q
+      .union(
+        [
+          q('protection_flow_vm_runs').whereIn('vm_context_id', ids).whereIn('status', ACTIVE_VM_RUN).distinct('vm_context_id'),
+          q('backup_jobs').whereIn('vm_context_id', ids).whereNull('flow_execution_id').whereIn('status', ['pending', 'running']).distinct('vm_context_id'),
+        ],
+        true,
+      )) as { vm_context_id: string }[];
+    return new Set(rows.map((r) => r.vm_context_id));
   }
 
   async markQueued(ids: number[], q: Queryable): Promise<void> {
@@ -153,32 +177,21 @@ export class VmRunStore {
   }
 
   /**
-   * A worker takes rows: queued (or running, after a crash) become running and attempts grow.
-   * Returns the ids taken; a row that is final or not released, or whose execution is not live or
-   * is being cancelled, is not taken and its job must not run. The executions are read without a
-   * lock (a lock here would queue every VM start behind the execution's result transactions); a
-   * cancel that lands in between is seen by the worker's next check, seconds later. Many starts
-   * share one statement and one commit.
+   * A worker takes rows: queued (or running, after a crash) become running and attempts grow, in
+   * one autocommitted statement for many starts. Returns the ids taken; a row that is final or not
+   * released is not taken and its job must not run. Whether the executions are live is the caller's
+   * check (VmJobRunner). Usually every row moves; when some did not, the rows now running for this
+   * worker are the ones taken.
    */
   async startMany(ids: number[], workerId: string): Promise<Set<number>> {
     if (!ids.length) return new Set();
-    // A plain read (no locks) finds the rows whose execution is live; one autocommitted UPDATE takes
-    // those still active. Usually every candidate moves; when some did not (cancelled or skipped in
-    // between), the rows now running for this worker are the ones taken.
-    const candidates = ((await this.db('protection_flow_vm_runs as r')
-      .join('protection_flow_executions as e', 'e.id', 'r.execution_id')
-      .whereIn('r.id', ids)
-      .whereIn('r.status', ACTIVE_VM_RUN)
-      .whereIn('e.status', ['pending', 'running'])
-      .whereNull('e.cancel_requested_at')
-      .select('r.id')) as { id: number }[]).map((r) => num(r.id));
-    if (!candidates.length) return new Set();
-    const moved = await this.db('protection_flow_vm_runs')
-      .whereIn('id', candidates)
-      .whereIn('status', ACTIVE_VM_RUN)
-      .update({ status: 'running', started_at: this.db.raw('COALESCE(started_at, CURRENT_TIMESTAMP(3))'), attempts: this.db.raw('attempts + 1'), worker_id: workerId });
-    if (moved === candidates.length) return new Set(candidates);
-    const rows = (await this.db('protection_flow_vm_runs').whereIn('id', candidates).where({ status: 'running', worker_id: workerId }).select('id')) as { id: number }[];
+    const unique = [...new Set(ids)];
+    const moved = await this.direct.query<Ok>(
+      'UPDATE protection_flow_vm_runs SET status = ?, started_at = COALESCE(started_at, CURRENT_TIMESTAMP(3)), attempts = attempts + 1, worker_id = ? WHERE id IN (?) AND status IN (?)',
+      ['running', workerId, unique, ACTIVE_VM_RUN],
+    );
+    if (moved.affectedRows === unique.length) return new Set(unique);
+    const rows = await this.direct.query<{ id: number }[]>('SELECT id FROM protection_flow_vm_runs WHERE id IN (?) AND status = ? AND worker_id = ?', [unique, 'running', workerId]);
     return new Set(rows.map((r) => num(r.id)));
   }
 
@@ -222,6 +235,17 @@ export class VmRunStore {
         completed_at: q.fn.now(3),
       });
     return moving;
+  }
+
+  /** Running executions with waiting rows (at most 1000). */
+  async executionsWaiting(q: Queryable = this.db): Promise<string[]> {
+    const rows = (await q('protection_flow_vm_runs as r')
+      .join('protection_flow_executions as e', 'e.id', 'r.execution_id')
+      .where({ 'r.status': 'waiting', 'e.status': 'running' })
+      .whereNull('e.cancel_requested_at')
+      .distinct('r.execution_id')
+      .limit(1000)) as { execution_id: string }[];
+    return rows.map((r) => r.execution_id);
   }
 
   /** Waiting rows older than their flow's start window (vm_start_window_minutes). */
