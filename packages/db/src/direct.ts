@@ -80,8 +80,9 @@ export class DirectTx {
     return this.c.trip(all);
   }
 
-  async commit(statements: Stmt[] = []): Promise<Row[][]> {
-    const out = await this.trip([...statements, stmt('COMMIT')]);
+  /** Commits after `statements`; `after` run in the same round trip once committed (autocommit). */
+  async commit(statements: Stmt[] = [], after: Stmt[] = []): Promise<Row[][]> {
+    const out = await this.trip([...statements, stmt('COMMIT'), ...after]);
     this.done = true;
     return out;
   }

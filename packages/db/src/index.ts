@@ -18,6 +18,7 @@ export * from './stores/token.store.js';
 export * from './stores/audit.store.js';
 export * from './stores/vm-run.store.js';
 export * from './stores/vm-result.store.js';
+export * from './stores/vm-release.store.js';
 export * from './direct.js';
 export * from './stores/job-log.store.js';
 export * from './stores.js';

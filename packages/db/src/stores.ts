@@ -16,6 +16,7 @@ import { AuditStore } from './stores/audit.store.js';
 import { VmRunStore } from './stores/vm-run.store.js';
 import { JobLogStore } from './stores/job-log.store.js';
 import { VmResultStore } from './stores/vm-result.store.js';
+import { VmReleaseStore } from './stores/vm-release.store.js';
 import { Direct } from './direct.js';
 import { ExecutionHistoryStore } from './stores/execution-history.store.js';
 import { ProtectionCoverageStore } from './stores/protection-coverage.store.js';
@@ -40,7 +41,8 @@ export function createStores(db: Knex) {
     audit: new AuditStore(db),
     vmRuns: new VmRunStore(db, direct),
     vmResults: new VmResultStore(direct),
-    jobLogs: new JobLogStore(db),
+    vmReleases: new VmReleaseStore(direct),
+    jobLogs: new JobLogStore(db, direct),
     executionHistory: new ExecutionHistoryStore(db),
     coverage: new ProtectionCoverageStore(db),
   };

@@ -1,4 +1,4 @@
-import type { Db, Stores, Tx, VmRunRecord } from '@vaultflow/db';
+import type { Db, ReleasableRun, Stores, WaitingScopes } from '@vaultflow/db';
 import { jobPriority } from '@vaultflow/domain';
 import type { VmJob } from '@vaultflow/queue';
 
@@ -14,6 +14,8 @@ export interface ReleaseScope {
   executionIds?: string[];
   /** VMs that became free: rows waiting for them anywhere may start. */
   vmIds?: string[];
+  /** Where rows wait for `vmIds`, when the caller read it already (the result recorder does, in its transaction). */
+  vmWaiters?: WaitingScopes;
 }
 
 /**
@@ -26,19 +28,24 @@ export interface ReleaseScope {
 export class Releaser {
   constructor(
     private readonly db: Db,
-    private readonly stores: Pick<Stores, 'vmRuns' | 'executions'>,
+    private readonly stores: Pick<Stores, 'vmRuns' | 'vmReleases' | 'executions'>,
     private readonly sink: VmJobSink,
   ) {}
 
   /** Releases what the scope allows; returns how many VM jobs were queued. */
   async release(scope: ReleaseScope): Promise<number> {
     const groups = new Set<string>();
+    const executions = new Set<string>();
     for (const g of scope.groupIds ?? []) if (g) groups.add(g);
-    const waiting = await this.stores.vmRuns.waitingScopes({ executionIds: scope.executionIds ?? [], vmIds: scope.vmIds ?? [] }, this.db);
-    for (const g of waiting.groupIds) groups.add(g);
+    const found = [await this.stores.vmRuns.waitingScopes({ executionIds: scope.executionIds ?? [], vmIds: scope.vmWaiters ? [] : (scope.vmIds ?? []) }, this.db)];
+    if (scope.vmWaiters) found.push(scope.vmWaiters);
+    for (const w of found) {
+      for (const g of w.groupIds) groups.add(g);
+      for (const e of w.executionIds) executions.add(e);
+    }
     let queued = 0;
     for (const g of [...groups].sort()) queued += await this.releaseGroup(g);
-    if (waiting.executionIds.length) queued += await this.releaseUngrouped(waiting.executionIds);
+    if (executions.size) queued += await this.releaseUngrouped([...executions]);
     return queued;
   }
 
@@ -76,14 +83,32 @@ export class Releaser {
     return run;
   }
 
+  /**
+   * Each group's free slots at its last release: how many candidates to read together with the
+   * lock (four per slot); the room counted under the lock decides, and a release that read too
+   * few for it looks again.
+   */
+  private readonly slotsOf = new Map<string, number>();
+
   private async releaseGroupOnce(groupId: string): Promise<number> {
-    const chosen = await this.db.transaction(async (trx) => {
-      const limit = (await this.stores.vmRuns.lockGroup(groupId, trx)) ?? 1;
-      const slots = limit - (await this.stores.vmRuns.activeInGroup(groupId, trx));
-      if (slots <= 0) return [];
-      const candidates = await this.stores.vmRuns.waiting({ groupId }, slots * 4 + 16, trx);
-      return this.choose(candidates, slots, trx);
+    const releases = this.stores.vmReleases;
+    const toRead = (slots: number) => Math.min(5000, Math.max(1, slots) * 4 + 16);
+    const read = toRead(this.slotsOf.get(groupId) ?? 16);
+    let more = false;
+    const chosen = await releases.transaction(async (tx) => {
+      const g = await releases.lockGroup(tx, groupId, read);
+      if (!g) return [];
+      const slots = g.limit - g.active;
+      if (this.slotsOf.size > 10_000) this.slotsOf.clear();
+      this.slotsOf.set(groupId, slots);
+      if (slots <= 0 || !g.waiting.length) return [];
+      const chosen = pickFree(g.waiting, await releases.lockVms(tx, g.waiting.map((c) => c.vm_context_id)), slots);
+      await releases.markQueued(tx, chosen.map((c) => c.id));
+      // Read fewer candidates than the room (the limit was not known yet): look again.
+      more = chosen.length < slots && g.waiting.length === read && read < toRead(slots);
+      return chosen;
     });
+    if (more) this.again.add(`g:${groupId}`);
     await this.hand(chosen);
     return chosen.length;
   }
@@ -91,34 +116,22 @@ export class Releaser {
   private async releaseUngrouped(executionIds: string[]): Promise<number> {
     const chosen = await this.db.transaction(async (trx) => {
       const candidates = await this.stores.vmRuns.waiting({ executionIds }, 5000, trx);
-      return this.choose(candidates, candidates.length, trx);
+      if (!candidates.length) return [];
+      const vmIds = candidates.map((c) => c.vm_context_id);
+      await this.stores.vmRuns.lockVms(vmIds, trx);
+      const chosen = pickFree(candidates, await this.stores.vmRuns.busyVms(vmIds, trx), candidates.length);
+      await this.stores.vmRuns.markQueued(chosen.map((c) => c.id), trx);
+      return chosen;
     });
     await this.hand(chosen);
     return chosen.length;
-  }
-
-  /** Picks up to `slots` candidates whose VM is free (locked), and marks them queued. */
-  private async choose(candidates: VmRunRecord[], slots: number, trx: Tx): Promise<VmRunRecord[]> {
-    if (!candidates.length) return [];
-    const vmIds = candidates.map((c) => c.vm_context_id);
-    await this.stores.vmRuns.lockVms(vmIds, trx);
-    const busy = await this.stores.vmRuns.busyVms(vmIds, trx);
-    const chosen: VmRunRecord[] = [];
-    for (const c of candidates) {
-      if (chosen.length >= slots) break;
-      if (busy.has(c.vm_context_id)) continue;
-      busy.add(c.vm_context_id);
-      chosen.push(c);
-    }
-    await this.stores.vmRuns.markQueued(chosen.map((c) => c.id), trx);
-    return chosen;
   }
 
   /** Where each execution's VMs are written; set when it starts and never changed after. */
   private readonly repositoryOf = new Map<string, number>();
 
   /** Hands queued rows to the queue again (their deterministic job ids make this safe). */
-  async hand(rows: VmRunRecord[]): Promise<void> {
+  async hand(rows: ReleasableRun[]): Promise<void> {
     if (!rows.length) return;
     const unknown = [...new Set(rows.map((r) => r.execution_id))].filter((id) => !this.repositoryOf.has(id));
     if (unknown.length) {
@@ -141,4 +154,17 @@ export class Releaser {
       })),
     );
   }
+}
+
+/** Up to `slots` candidates, in their order, whose VM is not busy; a VM is taken once. */
+function pickFree<T extends { vm_context_id: string }>(candidates: T[], busy: Set<string>, slots: number): T[] {
+  const taken = new Set(busy);
+  const chosen: T[] = [];
+  for (const c of candidates) {
+    if (chosen.length >= slots) break;
+    if (taken.has(c.vm_context_id)) continue;
+    taken.add(c.vm_context_id);
+    chosen.push(c);
+  }
+  return chosen;
 }

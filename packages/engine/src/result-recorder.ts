@@ -1,4 +1,4 @@
-import type { Db, LockedExecution, ResultSums, Stores, Tx, VmRunRecord, VmRunResult } from '@vaultflow/db';
+import type { Db, LockedExecution, ResultSums, Stores, Tx, VmRunRecord, VmRunResult, WaitingScopes } from '@vaultflow/db';
 import type { ExecutionStatus } from '@vaultflow/domain';
 import { finalizeLocked } from './finalizer.js';
 import type { JobLog } from './job-log.js';
@@ -133,17 +133,22 @@ export class ResultRecorder {
     }
     // What a result frees: a slot in the VM's group, and the VM itself. Rows wait for nothing else
     // once their execution started (ungrouped rows only for their VM), so that is all to look at.
-    const scope: Required<Omit<ReleaseScope, 'executionIds'>> = { groupIds: [], vmIds: [] };
+    const scope: Required<Omit<ReleaseScope, 'executionIds' | 'vmWaiters'>> = { groupIds: [], vmIds: [] };
+    // Where rows wait for these VMs, when every execution's commit read it (else the releaser reads it).
+    const waiters: WaitingScopes[] = [];
+    let waitersComplete = true;
     await Promise.all(
       [...byExecution].map(async ([executionId, items]) => {
         try {
-          const outcome = await this.writeExecutionTx(executionId, items);
+          const outcome = await this.writeExecutionTx(executionId, items, runs);
           for (const [p, o] of outcome.results) p.resolve(o);
           const recorded = outcome.results.filter(([, o]) => o.recorded).map(([p]) => runs.get(p.vmRunId)!);
           for (const run of recorded) {
             scope.groupIds.push(run.group_id);
             scope.vmIds.push(run.vm_context_id);
           }
+          if (outcome.waitingForVms) waiters.push(outcome.waitingForVms);
+          else if (recorded.length) waitersComplete = false;
           this.logResults(recorded, batch, outcome.finalized);
         } catch (err) {
           for (const p of items) p.reject(err);
@@ -151,7 +156,8 @@ export class ResultRecorder {
       }),
     );
     // Not awaited: the next batch need not wait for it (releases of a group are coalesced).
-    if (scope.vmIds.length) void this.releaser.release(scope).catch(() => undefined);
+    const vmWaiters = waitersComplete ? { groupIds: waiters.flatMap((w) => w.groupIds), executionIds: waiters.flatMap((w) => w.executionIds) } : undefined;
+    if (scope.vmIds.length) void this.releaser.release({ ...scope, vmWaiters }).catch(() => undefined);
   }
 
   /**
@@ -161,15 +167,15 @@ export class ResultRecorder {
    * (it may end here), that is rolled back and the careful way taken: lock the open rows first,
    * count exactly those, and finalize when nothing is left open.
    */
-  private async writeExecutionTx(executionId: string, items: Pending[]) {
+  private async writeExecutionTx(executionId: string, items: Pending[], runs: Map<number, KnownRun>): Promise<{ results: [Pending, RecordOutcome][]; finalized: ExecutionStatus | undefined; waitingForVms?: WaitingScopes }> {
     const firsts = firstReports(items);
     const fast = await this.stores.vmResults.transaction(async (tx) => {
       const { execution, allMoved } = await this.stores.vmResults.begin(tx, executionId, firsts.map((p) => ({ id: p.vmRunId, r: p.result })));
       if (!execution || !allMoved) return undefined;
       const sum = sumOf(firsts);
       if (mayBeLast(execution, sum, firsts)) return undefined;
-      await this.stores.vmResults.commit(tx, executionId, sum);
-      return { results: items.map((p): [Pending, RecordOutcome] => [p, firsts.includes(p) ? { recorded: true } : { recorded: false, reason: 'already-final' }]), finalized: undefined };
+      const waitingForVms = await this.stores.vmResults.commit(tx, executionId, sum, firsts.map((p) => runs.get(p.vmRunId)!.vm_context_id));
+      return { results: items.map((p): [Pending, RecordOutcome] => [p, firsts.includes(p) ? { recorded: true } : { recorded: false, reason: 'already-final' }]), finalized: undefined, waitingForVms };
     });
     return fast ?? (await this.db.transaction((trx) => this.writeExecution(trx, executionId, items)));
   }

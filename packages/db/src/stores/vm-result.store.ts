@@ -2,7 +2,7 @@ import type { Direct, DirectTx } from '../direct.js';
 import { stmt } from '../direct.js';
 import { num } from '../rows.js';
 import type { LockedExecution } from './execution.store.js';
-import { OPEN_VM_RUN, type VmRunResult } from './vm-run.store.js';
+import { OPEN_VM_RUN, scopesOf, type VmRunResult, type WaitingScopes } from './vm-run.store.js';
 
 /** What a batch of results adds to its execution's counters. */
 export interface ResultSums {
@@ -66,13 +66,21 @@ export class VmResultStore {
     return { execution, allMoved: num(moved?.[0]?.n) === results.length };
   }
 
-  /** Adds the batch to the execution's counters and commits. */
-  async commit(tx: DirectTx, executionId: string, d: ResultSums): Promise<void> {
-    await tx.commit([
-      stmt(
-        'UPDATE protection_flow_executions SET jobs_completed = jobs_completed + ?, jobs_failed = jobs_failed + ?, jobs_skipped = jobs_skipped + ?, vms_processed = vms_processed + ?, bytes_transferred = bytes_transferred + ? WHERE id = ?',
-        [d.completed, d.failed, d.skipped, d.processed, d.bytes, executionId],
-      ),
-    ]);
+  /**
+   * Adds the batch to the execution's counters and commits; then, in the same round trip, reads
+   * where rows wait for these VMs in any execution (what the release after a result needs; read
+   * after the commit, so a row that started waiting for one of them meanwhile is seen).
+   */
+  async commit(tx: DirectTx, executionId: string, d: ResultSums, vmIds: string[]): Promise<WaitingScopes> {
+    const [waiters] = await tx.commit(
+      [
+        stmt(
+          'UPDATE protection_flow_executions SET jobs_completed = jobs_completed + ?, jobs_failed = jobs_failed + ?, jobs_skipped = jobs_skipped + ?, vms_processed = vms_processed + ?, bytes_transferred = bytes_transferred + ? WHERE id = ?',
+          [d.completed, d.failed, d.skipped, d.processed, d.bytes, executionId],
+        ),
+      ],
+      [stmt("SELECT DISTINCT group_id, execution_id FROM protection_flow_vm_runs WHERE vm_context_id IN (?) AND status = 'waiting'", [vmIds.length ? [...new Set(vmIds)] : [null]])],
+    );
+    return scopesOf((waiters ?? []) as { group_id: string | null; execution_id: string }[]);
   }
 }

@@ -60,6 +60,22 @@ const toRecord = (r: Record<string, unknown>): VmRunRecord => ({
   bytes_total: num(r.bytes_total),
 });
 
+/** Where waiting rows are: their groups, and the executions of those without a group. */
+export interface WaitingScopes {
+  groupIds: string[];
+  executionIds: string[];
+}
+
+export function scopesOf(rows: { group_id: string | null; execution_id: string }[]): WaitingScopes {
+  const groupIds = new Set<string>();
+  const executionIds = new Set<string>();
+  for (const r of rows) {
+    if (r.group_id) groupIds.add(r.group_id);
+    else executionIds.add(r.execution_id);
+  }
+  return { groupIds: [...groupIds], executionIds: [...executionIds] };
+}
+
 /** SQL for protection_flow_vm_runs: one row per VM of an execution. */
 export class VmRunStore {
   constructor(
@@ -139,19 +155,12 @@ export class VmRunStore {
    * anywhere that wait for these VMs. Each comes back as its group, or as its execution when it has
    * no group.
    */
-  async waitingScopes(scope: { executionIds: string[]; vmIds: string[] }, q: Queryable = this.db): Promise<{ groupIds: string[]; executionIds: string[] }> {
+  async waitingScopes(scope: { executionIds: string[]; vmIds: string[] }, q: Queryable = this.db): Promise<WaitingScopes> {
     const parts: Knex.QueryBuilder[] = [];
     if (scope.executionIds.length) parts.push(q('protection_flow_vm_runs').whereIn('execution_id', [...new Set(scope.executionIds)]).where({ status: 'waiting' }).distinct('group_id', 'execution_id'));
     if (scope.vmIds.length) parts.push(q('protection_flow_vm_runs').whereIn('vm_context_id', [...new Set(scope.vmIds)]).where({ status: 'waiting' }).distinct('group_id', 'execution_id'));
     if (!parts.length) return { groupIds: [], executionIds: [] };
-    const rows = (await (parts.length === 1 ? parts[0]! : q.union(parts, true))) as { group_id: string | null; execution_id: string }[];
-    const groupIds = new Set<string>();
-    const executionIds = new Set<string>();
-    for (const r of rows) {
-      if (r.group_id) groupIds.add(r.group_id);
-      else executionIds.add(r.execution_id);
-    }
-    return { groupIds: [...groupIds], executionIds: [...executionIds] };
+    return scopesOf((await (parts.length === 1 ? parts[0]! : q.union(parts, true))) as { group_id: string | null; execution_id: string }[]);
   }
 
   /**
