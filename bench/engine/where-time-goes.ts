@@ -1,7 +1,7 @@
 // Where the time of a bench phase goes: SQL statements by shape (count, total and mean time, as seen
 // by the client) and CPU seconds of this process, MariaDB and Redis. Printed with BENCH_PROFILE=1.
 import { readFileSync, readdirSync } from 'node:fs';
-import type { Db } from '@vaultflow/db';
+import { DirectConnection, type Db } from '@vaultflow/db';
 
 interface Shape {
   n: number;
@@ -33,12 +33,27 @@ export function profileSql(dbs: Db[]) {
     db.on('query', onQuery);
     db.on('query-response', onDone);
   }
+  // Statements sent straight to the connection (the engine's hot paths) bypass Knex's events.
+  const direct = DirectConnection.prototype.query;
+  DirectConnection.prototype.query = async function (this: DirectConnection, sql: string, values?: unknown[]) {
+    const at = performance.now();
+    try {
+      return await direct.call(this, sql, values);
+    } finally {
+      const shape = `direct: ${shapeOf(sql.replace(/^BEGIN NOT ATOMIC START TRANSACTION; /, 'TRIP '))}`;
+      const e = shapes.get(shape) ?? { n: 0, ms: 0 };
+      e.n += 1;
+      e.ms += performance.now() - at;
+      shapes.set(shape, e);
+    }
+  } as typeof direct;
   return {
     stop(): string {
       for (const db of dbs) {
         db.off('query', onQuery);
         db.off('query-response', onDone);
       }
+      DirectConnection.prototype.query = direct;
       const rows = [...shapes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
       return ['| statements | n | total ms | mean ms |', '|---|---|---|---|', ...rows.map(([k, v]) => `| ${k.replace(/\|/g, '/')} | ${v.n} | ${v.ms.toFixed(0)} | ${(v.ms / v.n).toFixed(2)} |`)].join('\n');
     },

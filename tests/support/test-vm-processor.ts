@@ -50,7 +50,7 @@ export async function startTestProcessor(o: TestProcessorOptions) {
     async (job) => {
       const payload = job.data as BackupVmPayload;
       const b = await behaviourOf(payload);
-      const out = await engine.runner.run(payload, { workerId, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? spec.attempts, checkEveryMs: 250, onProgress: (p) => void job.updateProgress(p) }, async (ctx) => {
+      const out = await engine.runner.run(payload, { workerId, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? spec.attempts, firstDelivery: job.attemptsMade === 0 && job.stalledCounter === 0, checkEveryMs: 250, onProgress: (p) => void job.updateProgress(p) }, async (ctx) => {
         const total = b.bytes ?? 1024 * 1024;
         const steps = 5;
         for (let i = 1; i <= steps; i++) {

@@ -87,6 +87,11 @@ export class DirectTx {
     return out;
   }
 
+  /** For a trip that committed itself (a COMMIT inside a condition): nothing is left to roll back. */
+  committed(): void {
+    this.done = true;
+  }
+
   async rollback(): Promise<void> {
     if (!this.begun || this.done) return;
     this.done = true;

@@ -18,6 +18,9 @@ export interface ReleaseScope {
   vmWaiters?: WaitingScopes;
 }
 
+/** A group asked for again while its release ran is looked at this long after (see coalesced). */
+const AGAIN_AFTER_MS = 5;
+
 /**
  * Moves waiting VM rows to queued and hands them to the queue, never exceeding a group's
  * max_concurrent_vms across all workers and never running one VM twice at once. A group's releases
@@ -70,10 +73,13 @@ export class Releaser {
     const run = (async () => {
       let n = 0;
       try {
-        do {
+        for (;;) {
           this.again.delete(key);
           n += await once();
-        } while (this.again.has(key));
+          if (!this.again.has(key)) break;
+          // Results keep coming: let a few more gather, so one release serves them together.
+          await new Promise((r) => setTimeout(r, AGAIN_AFTER_MS));
+        }
       } finally {
         this.running.delete(key);
       }

@@ -1,4 +1,4 @@
-import type { Db, LockedExecution, ResultSums, Stores, Tx, VmRunRecord, VmRunResult, WaitingScopes } from '@vaultflow/db';
+import type { Db, ResultSums, Stores, Tx, VmRunRecord, VmRunResult, WaitingScopes } from '@vaultflow/db';
 import type { ExecutionStatus } from '@vaultflow/domain';
 import { finalizeLocked } from './finalizer.js';
 import type { JobLog } from './job-log.js';
@@ -45,19 +45,7 @@ function sumOf(recorded: Pending[]): ResultSums {
   return sum;
 }
 
-/**
- * Whether the rows just finished may be the execution's last open ones: only then is it worth
- * looking for open rows. Every row is counted once when it ends (completed, failed or skipped) but
- * for cancelled ones, which exist only once a cancel was asked or the execution ended; in those
- * cases, or when the counters say nothing is left, the rows are looked at. Should the counters
- * ever disagree with the rows, the sweeper finalizes executions with nothing open.
- */
-function mayBeLast(ex: LockedExecution, sum: ResultSums, recorded: Pending[]): boolean {
-  if (ex.cancel_requested_at !== null || ex.status !== 'running') return true;
-  if (recorded.some((p) => p.result.status === 'cancelled')) return true;
-  const ended = ex.jobs_completed + ex.jobs_failed + ex.jobs_skipped + sum.completed + sum.failed + sum.skipped;
-  return ended >= ex.jobs_created;
-}
+const FLUSHES_AT_ONCE = 3;
 
 /** Results waiting this long, or this many, are written together. */
 const BATCH_WINDOW_MS = 1;
@@ -76,8 +64,12 @@ const BATCH_MAX = 200;
 export class ResultRecorder {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** One flush at a time: results that arrive meanwhile wait and go into the next, larger one. */
-  private flushing = false;
+  /**
+   * Flushes in flight, at most FLUSHES_AT_ONCE: results that arrive meanwhile wait and go into the
+   * next, larger one. Two overlap the client's round trips (the second's lock request already waits
+   * at the server when the first commits).
+   */
+  private flushing = 0;
 
   constructor(
     private readonly db: Db,
@@ -89,7 +81,7 @@ export class ResultRecorder {
   record(vmRunId: number, result: VmRunResult, known?: KnownRun): Promise<RecordOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ vmRunId, result, known, resolve, reject });
-      if (this.queue.length >= BATCH_MAX && !this.flushing) void this.flush();
+      if (this.queue.length >= BATCH_MAX && this.flushing < FLUSHES_AT_ONCE) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), BATCH_WINDOW_MS);
     });
   }
@@ -97,15 +89,15 @@ export class ResultRecorder {
   private async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.flushing) return;
+    if (this.flushing >= FLUSHES_AT_ONCE) return;
     const batch = this.queue;
     this.queue = [];
     if (!batch.length) return;
-    this.flushing = true;
+    this.flushing++;
     try {
       await this.write(batch);
     } finally {
-      this.flushing = false;
+      this.flushing--;
       if (this.queue.length) setImmediate(() => void this.flush());
     }
   }
@@ -161,22 +153,24 @@ export class ResultRecorder {
   }
 
   /**
-   * The results of one execution in one transaction. The usual case takes two round trips: lock
-   * the execution and move the VM rows assuming all are open, then add the counters and commit.
-   * When a row was final already (a replayed result), or these may be the execution's last rows
-   * (it may end here), that is rolled back and the careful way taken: lock the open rows first,
-   * count exactly those, and finalize when nothing is left open.
+   * The results of one execution in one transaction. The usual case takes one round trip: lock the
+   * execution, move the VM rows assuming all are open, add the counters and commit, provided the
+   * counters show rows left open after these (VmResultStore.writeUnlessLast). When a row was final
+   * already (a replayed result), when these may be the execution's last rows (it may end here), or
+   * when one is cancelled (not counted), that is rolled back and the careful way taken: lock the
+   * open rows first, count exactly those, and finalize when nothing is left open. Should the
+   * counters ever disagree with the rows, the sweeper finalizes executions with nothing open.
    */
   private async writeExecutionTx(executionId: string, items: Pending[], runs: Map<number, KnownRun>): Promise<{ results: [Pending, RecordOutcome][]; finalized: ExecutionStatus | undefined; waitingForVms?: WaitingScopes }> {
     const firsts = firstReports(items);
-    const fast = await this.stores.vmResults.transaction(async (tx) => {
-      const { execution, allMoved } = await this.stores.vmResults.begin(tx, executionId, firsts.map((p) => ({ id: p.vmRunId, r: p.result })));
-      if (!execution || !allMoved) return undefined;
-      const sum = sumOf(firsts);
-      if (mayBeLast(execution, sum, firsts)) return undefined;
-      const waitingForVms = await this.stores.vmResults.commit(tx, executionId, sum, firsts.map((p) => runs.get(p.vmRunId)!.vm_context_id));
-      return { results: items.map((p): [Pending, RecordOutcome] => [p, firsts.includes(p) ? { recorded: true } : { recorded: false, reason: 'already-final' }]), finalized: undefined, waitingForVms };
-    });
+    // Cancelled rows are not counted: a batch with one is counted the careful way.
+    const fast = firsts.some((p) => p.result.status === 'cancelled')
+      ? undefined
+      : await this.stores.vmResults.transaction(async (tx) => {
+          const out = await this.stores.vmResults.writeUnlessLast(tx, executionId, firsts.map((p) => ({ id: p.vmRunId, r: p.result })), sumOf(firsts), firsts.map((p) => runs.get(p.vmRunId)!.vm_context_id));
+          if (!out.committed) return undefined;
+          return { results: items.map((p): [Pending, RecordOutcome] => [p, firsts.includes(p) ? { recorded: true } : { recorded: false, reason: 'already-final' }]), finalized: undefined, waitingForVms: out.waitingForVms };
+        });
     return fast ?? (await this.db.transaction((trx) => this.writeExecution(trx, executionId, items)));
   }
 

@@ -55,8 +55,8 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
   });
   const handlers = {
     ...api.handlers,
-    'backup.vm': async (job: { data: BackupVmPayload; attemptsMade: number; opts: { attempts?: number }; updateProgress(p: object): Promise<void> }) => {
-      const out = await handler.handle({ data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? spec.attempts, reportProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
+    'backup.vm': async (job: { data: BackupVmPayload; attemptsMade: number; stalledCounter: number; opts: { attempts?: number }; updateProgress(p: object): Promise<void> }) => {
+      const out = await handler.handle({ data: job.data, attemptsMade: job.attemptsMade, stalledCounter: job.stalledCounter, maxAttempts: job.opts.attempts ?? spec.attempts, reportProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
       if (out.state === 'retry') throw out.error;
       if (out.state === 'recorded' && out.status === 'failed') throw new UnrecoverableError(out.error ?? 'failed');
       return out;

@@ -48,6 +48,22 @@ export interface VmRunResult {
   bytes_transferred: number;
   backup_job_id?: string | null;
   error_message?: string | null;
+  /** The start, when it was not written on its own (a VM job that ended quickly): written with the result. */
+  started?: { at: Date; worker_id: string };
+}
+
+/**
+ * The SET clauses that write starts carried by results: started_at (kept when set), one more
+ * attempt, and the worker. None when no result carries a start.
+ */
+export function startColumns(results: { id: number; r: VmRunResult }[]): { sql: string; values: unknown[] } | undefined {
+  const started = results.filter((x) => x.r.started);
+  if (!started.length) return undefined;
+  const when = started.map(() => 'WHEN ? THEN ?').join(' ');
+  return {
+    sql: `started_at = COALESCE(started_at, CASE id ${when} END), attempts = attempts + CASE id ${when} ELSE 0 END, worker_id = CASE id ${when} ELSE worker_id END`,
+    values: [...started.flatMap((x) => [x.id, x.r.started!.at]), ...started.flatMap((x) => [x.id, 1]), ...started.flatMap((x) => [x.id, x.r.started!.worker_id])],
+  };
 }
 
 const toRecord = (r: Record<string, unknown>): VmRunRecord => ({
@@ -186,21 +202,23 @@ export class VmRunStore {
   }
 
   /**
-   * A worker takes rows: queued (or running, after a crash) become running and attempts grow, in
-   * one autocommitted statement for many starts. Returns the ids taken; a row that is final or not
+   * A worker takes rows: queued (or running, after a crash) become running, started when the
+   * work began (`at`; a row started before keeps its time), and attempts grow, in one
+   * autocommitted statement for many starts. Returns the ids taken; a row that is final or not
    * released is not taken and its job must not run. Whether the executions are live is the caller's
    * check (VmJobRunner). Usually every row moves; when some did not, the rows now running for this
    * worker are the ones taken.
    */
-  async startMany(ids: number[], workerId: string): Promise<Set<number>> {
-    if (!ids.length) return new Set();
-    const unique = [...new Set(ids)];
+  async startMany(marks: { id: number; at: Date }[], workerId: string): Promise<Set<number>> {
+    if (!marks.length) return new Set();
+    const byId = new Map(marks.map((m) => [m.id, m.at]));
+    const ids = [...byId.keys()];
     const moved = await this.direct.query<Ok>(
-      'UPDATE protection_flow_vm_runs SET status = ?, started_at = COALESCE(started_at, CURRENT_TIMESTAMP(3)), attempts = attempts + 1, worker_id = ? WHERE id IN (?) AND status IN (?)',
-      ['running', workerId, unique, ACTIVE_VM_RUN],
+      `UPDATE protection_flow_vm_runs SET status = 'running', started_at = COALESCE(started_at, CASE id ${ids.map(() => 'WHEN ? THEN ?').join(' ')} END), attempts = attempts + 1, worker_id = ? WHERE id IN (?) AND status IN (?)`,
+      [...[...byId].flat(), workerId, ids, ACTIVE_VM_RUN],
     );
-    if (moved.affectedRows === unique.length) return new Set(unique);
-    const rows = await this.direct.query<{ id: number }[]>('SELECT id FROM protection_flow_vm_runs WHERE id IN (?) AND status = ? AND worker_id = ?', [unique, 'running', workerId]);
+    if (moved.affectedRows === ids.length) return new Set(ids);
+    const rows = await this.direct.query<{ id: number }[]>('SELECT id FROM protection_flow_vm_runs WHERE id IN (?) AND status = ? AND worker_id = ?', [ids, 'running', workerId]);
     return new Set(rows.map((r) => num(r.id)));
   }
 
@@ -233,35 +251,43 @@ export class VmRunStore {
     const moving = new Set(open.map((o) => num(o.id)));
     const rows = results.filter((x) => moving.has(x.id));
     if (!rows.length) return moving;
-    const caseOf = (col: string, val: (x: (typeof rows)[number]) => unknown) => q.raw(`CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${col} END`, rows.flatMap((x) => [x.id, val(x)]) as (string | number | null)[]);
-    await q('protection_flow_vm_runs')
-      .whereIn('id', rows.map((x) => x.id))
-      .update({
-        status: caseOf('status', (x) => x.r.status),
-        bytes_transferred: caseOf('bytes_transferred', (x) => x.r.bytes_transferred),
-        backup_job_id: caseOf('backup_job_id', (x) => x.r.backup_job_id ?? null),
-        error_message: caseOf('error_message', (x) => x.r.error_message ?? null),
-        completed_at: q.fn.now(3),
-      });
+    const caseOf = (col: string, val: (x: (typeof rows)[number]) => unknown) => `${col} = CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${col} END`;
+    const valuesOf = (val: (x: (typeof rows)[number]) => unknown) => rows.flatMap((x) => [x.id, val(x)]);
+    const start = startColumns(rows);
+    await q.raw(
+      `UPDATE protection_flow_vm_runs SET ${[caseOf('status', () => 0), caseOf('bytes_transferred', () => 0), caseOf('backup_job_id', () => 0), caseOf('error_message', () => 0)].join(', ')}, ${start ? `${start.sql}, ` : ''}completed_at = CURRENT_TIMESTAMP(3) WHERE id IN (${rows.map(() => '?').join(', ')})`,
+      [
+        ...valuesOf((x) => x.r.status),
+        ...valuesOf((x) => x.r.bytes_transferred),
+        ...valuesOf((x) => x.r.backup_job_id ?? null),
+        ...valuesOf((x) => x.r.error_message ?? null),
+        ...(start?.values ?? []),
+        ...rows.map((x) => x.id),
+      ] as Knex.RawBinding[],
+    );
     return moving;
   }
 
   /** Running executions with waiting rows (at most 1000). */
   async executionsWaiting(q: Queryable = this.db): Promise<string[]> {
-    const rows = (await q('protection_flow_vm_runs as r')
-      .join('protection_flow_executions as e', 'e.id', 'r.execution_id')
-      .where({ 'r.status': 'waiting', 'e.status': 'running' })
+    const rows = (await q('protection_flow_executions as e')
+      .join('protection_flow_vm_runs as r', (j) => j.on('r.execution_id', 'e.id').andOnVal('r.status', 'waiting'))
+      .where('e.status', 'running')
       .whereNull('e.cancel_requested_at')
-      .distinct('r.execution_id')
-      .limit(1000)) as { execution_id: string }[];
-    return rows.map((r) => r.execution_id);
+      .distinct('e.id')
+      .limit(1000)) as { id: string }[];
+    return rows.map((r) => r.id);
   }
 
-  /** Waiting rows older than their flow's start window (vm_start_window_minutes). */
+  /**
+   * Waiting rows older than their flow's start window (vm_start_window_minutes). Open rows belong
+   * to running executions only, so the look starts there (no index on status alone to keep up).
+   */
   async staleWaiting(q: Queryable = this.db): Promise<(VmRunRecord & { window_minutes: number })[]> {
-    const rows = (await q('protection_flow_vm_runs as r')
+    const rows = (await q('protection_flow_executions as e')
+      .join('protection_flow_vm_runs as r', (j) => j.on('r.execution_id', 'e.id').andOnVal('r.status', 'waiting'))
       .join('protection_flows as f', 'f.id', 'r.flow_id')
-      .where('r.status', 'waiting')
+      .where('e.status', 'running')
       .whereRaw('r.created_at < CURRENT_TIMESTAMP(3) - INTERVAL f.vm_start_window_minutes MINUTE')
       .select('r.*', 'f.vm_start_window_minutes as window_minutes')
       .limit(1000)) as Record<string, unknown>[];
@@ -289,6 +315,12 @@ export class VmRunStore {
 
   /** Queued rows whose job may have been lost (queued longer than `olderThan`). */
   async queuedBefore(olderThan: Date, q: Queryable = this.db): Promise<VmRunRecord[]> {
-    return ((await q('protection_flow_vm_runs').where({ status: 'queued' }).where('queued_at', '<', olderThan).limit(1000)) as Record<string, unknown>[]).map(toRecord);
+    const rows = (await q('protection_flow_executions as e')
+      .join('protection_flow_vm_runs as r', (j) => j.on('r.execution_id', 'e.id').andOnVal('r.status', 'queued'))
+      .where('e.status', 'running')
+      .where('r.queued_at', '<', olderThan)
+      .select('r.*')
+      .limit(1000)) as Record<string, unknown>[];
+    return rows.map(toRecord);
   }
 }

@@ -8,6 +8,8 @@ export interface VmJobInput {
   data: BackupVmPayload;
   /** Attempts made before this one. */
   attemptsMade: number;
+  /** Times the job was taken back from a worker that stopped answering (BullMQ's stalled counter). */
+  stalledCounter: number;
   maxAttempts: number;
   reportProgress(p: VmProgress): void;
 }
@@ -26,7 +28,7 @@ export class BackupVmHandler {
     const t0 = process.hrtime.bigint();
     const out = await this.runner.run(
       job.data,
-      { workerId: this.workerId, attempt: job.attemptsMade + 1, maxAttempts: job.maxAttempts, checkEveryMs: this.checkEveryMs, onProgress: (p) => job.reportProgress(p) },
+      { workerId: this.workerId, attempt: job.attemptsMade + 1, maxAttempts: job.maxAttempts, firstDelivery: job.attemptsMade === 0 && job.stalledCounter === 0, checkEveryMs: this.checkEveryMs, onProgress: (p) => job.reportProgress(p) },
       (ctx) => this.backups.backup(ctx),
     );
     const status = out.state === 'recorded' ? out.status : out.state;
