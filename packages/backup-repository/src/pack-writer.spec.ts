@@ -81,4 +81,33 @@ describe('PackWriter', function () {
     const aligned = finished.flatMap((p) => p.entries).filter((e) => rawWhole.has(e.id) && e.offset % 4096 === 0);
     expect(aligned.length, 'raw chunks of whole blocks placed on block boundaries').to.equal(rawWhole.size);
   });
+
+  it('takes raw chunks of whole blocks from memory that is not block-aligned (the page cache takes those writes) and reads them back', async () => {
+    const packs = path.join(dir, 'heap-packs');
+    await mkdir(packs);
+    const pool = new BufferPool();
+    const writer = new PackWriter(packs, pool, { packSize: 8 * MiB, chunkSize: 256 * KiB });
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 24; i++) {
+      // heap memory one byte past malloc's alignment: O_DIRECT refuses it (EINVAL)
+      const data = Buffer.alloc((i % 3 === 0 ? 128 : 1 + i) * KiB + 1).subarray(1);
+      randomBytes(data.length).copy(data);
+      const id = createHash('sha256').update(data).digest();
+      await writer.appendEncoded(id, data, data.length, false);
+      chunks.push(Buffer.from(data));
+    }
+    const [pack] = await writer.finish();
+    const entries = await readPackTrailer(path.join(packs, `${pack!.id}.pack`));
+    const fh = await open(path.join(packs, `${pack!.id}.pack`), 'r');
+    try {
+      entries.forEach((e, i) => expect(e.stored_length).to.equal(chunks[i]!.length));
+      for (const [i, e] of entries.entries()) {
+        const buf = Buffer.alloc(e.stored_length);
+        await fh.read(buf, 0, e.stored_length, e.offset);
+        expect(buf.equals(chunks[i]!), `chunk ${i}`).to.equal(true);
+      }
+    } finally {
+      await fh.close();
+    }
+  });
 });
