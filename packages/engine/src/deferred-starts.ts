@@ -49,7 +49,11 @@ export class DeferredStarts {
     this.pending.clear();
     if (!batch.length) return;
     const written = this.write(batch.map((b) => b.mark));
-    for (const b of batch) this.inFlight.set(b.mark.vmRunId, written.then((taken) => taken.has(b.mark.vmRunId)));
+    for (const b of batch) {
+      const landed = written.then((taken) => taken.has(b.mark.vmRunId));
+      landed.catch(() => undefined); // the caller hears of a failed write through defer()'s promise
+      this.inFlight.set(b.mark.vmRunId, landed);
+    }
     try {
       const taken = await written;
       for (const b of batch) b.resolve(taken.has(b.mark.vmRunId));
