@@ -24,7 +24,9 @@ export class VmBackupQueue {
           priority: j.priority,
           attempts: spec.attempts,
           backoff: { type: 'exponential', delay: spec.backoffMs },
-          removeOnComplete: { age: 7 * 86400, count: 50_000 },
+          // A VM job's history is its row and job log in MariaDB; Redis keeps runtime state only. Gone
+          // at once, a completed job costs the queue least (keeping 50,000 for a week: ~20% fewer jobs/s).
+          removeOnComplete: true,
           removeOnFail: { age: 30 * 86400 },
         },
       })),
