@@ -12,13 +12,14 @@
 //   - snapshot removal that deletes the snapshot's own files and no others (vcsim's
 //     deletes by a layout key that earlier removals renumbered);
 //   - Login checks -username/-password, and /folder needs a session (or basic auth);
+//   - /folder DELETE removes a file, as on vSphere (vcsim answers it with the file and keeps it);
 //   - /harness/ control endpoints for tests (see README.md).
 //
 // Files, by concern: main.go (flags, start, shutdown), setup.go (disks added at start),
 // state.go (harness state), disk_files.go (datastore paths, hashing, freezing),
 // observe.go (reconciling with VM configs), snapshots.go (frozen snapshot disks),
 // registry_hook.go (snapshot and VM events), changed_areas.go (QueryChangedDiskAreas),
-// sdk.go (the HTTP front: SOAP pass-through, /folder auth), info.go and control.go
+// sdk.go (the HTTP front: SOAP pass-through, /folder auth and DELETE), info.go and control.go
 // (the /harness/ endpoints).
 //
 // Build: infra/vcsim/build.sh (GO111MODULE=off, GOPATH=infra/vcsim:/usr/share/gocode).

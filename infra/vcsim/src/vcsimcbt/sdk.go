@@ -1,15 +1,20 @@
-// The HTTP front: SOAP pass-through with the QCDA redirect, and /folder authentication.
+// The HTTP front: SOAP pass-through with the QCDA redirect, /folder authentication and DELETE.
 
 package main
 
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/vmware/govmomi/vim25/soap"
 )
@@ -52,6 +57,8 @@ func (h *harness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/folder/") && h.folderAuth && !h.authorized(r):
 		w.Header().Set("WWW-Authenticate", `Basic realm="VMware HTTP server"`)
 		http.Error(w, "a vmware_soap_session cookie or basic auth is required", http.StatusUnauthorized)
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/folder/"):
+		h.deleteFile(w, r)
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/sdk"):
 		h.sdk(w, r)
 	default:
@@ -87,6 +94,42 @@ func (h *harness) sdk(w http.ResponseWriter, r *http.Request) {
 	w.Header().Del("Content-Length")
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(out)
+}
+
+// deleteFile serves DELETE /folder/<path>?dcPath=<dc>&dsName=<ds> the way vSphere's datastore HTTP
+// interface does: it removes the file and answers 204, or 404 when the datacenter, the datastore or
+// the file does not exist. vcsim has no DELETE: its /folder hands every method but PUT and POST to
+// http.FileServer, which answers a DELETE with 200 and the file's bytes and keeps the file, so a
+// client would believe a file gone that is still there. Only files: a directory is refused (400).
+func (h *harness) deleteFile(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	dir := dsDir(q.Get("dsName"))
+	if dc := q.Get("dcPath"); (dc != "" && dc != h.datacenter) || dir == "" {
+		http.Error(w, "no such datacenter or datastore", http.StatusNotFound)
+		return
+	}
+	rel := "/" + strings.TrimPrefix(r.URL.Path, "/folder/")
+	if rel == "/" || path.Clean(rel) != rel { // no ".." (nothing outside the datastore), ".", "//" or trailing "/"
+		http.Error(w, "not a datastore file path", http.StatusBadRequest)
+		return
+	}
+	p := path.Join(dir, rel)
+	st, err := os.Lstat(p)
+	if err == nil && !st.Mode().IsRegular() {
+		http.Error(w, "not a file", http.StatusBadRequest)
+		return
+	}
+	if err == nil {
+		err = os.Remove(p)
+	}
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		http.Error(w, "no such file", http.StatusNotFound)
+	default:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
 }
 
 // authorized: a valid session cookie (checked by asking vcsim for CurrentTime with it,

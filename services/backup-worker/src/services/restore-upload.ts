@@ -64,12 +64,19 @@ export class UploadSession {
 
   /**
    * Writes `length` bytes of `body` to the datastore file `dsPath` (`[ds] folder/file`). Refuses an
-   * existing file unless `overwrite`.
+   * existing file unless `overwrite`. When the upload fails once the PUT has begun, the file is
+   * removed (best effort) and the upload's own error is thrown.
    */
   async upload(dsPath: string, body: Readable, length: number, overwrite: boolean, onBytes: (done: number) => void): Promise<void> {
     try {
       if (!overwrite && (await this.exists(dsPath))) throw new PermanentError(`${dsPath} exists already on the datastore: restore with overwrite: true to replace it`);
-      await this.put(dsPath, body, length, onBytes);
+      await this.put(dsPath, body, length, onBytes).catch(async (err: unknown) => {
+        // The datastore writes a PUT in place, so it may now hold part of the image under its final
+        // name, which would pass for a restored disk. (A refusal before the PUT, above, deletes nothing.)
+        body.destroy();
+        await this.remove(dsPath).catch(() => undefined);
+        throw err;
+      });
     } finally {
       body.destroy();
     }
@@ -89,6 +96,17 @@ export class UploadSession {
       return this.exists(dsPath, false);
     }
     throw statusError(`checking ${dsPath}`, status.code, status.text);
+  }
+
+  /** DELETE: 200/204 removed, 404 absent; 401/403 log in again once (a long upload may outlive the session). */
+  private async remove(dsPath: string, again = true): Promise<void> {
+    const status = await this.request('DELETE', dsPath, {});
+    if (status.code === 200 || status.code === 204 || status.code === 404) return;
+    if ((status.code === 401 || status.code === 403) && again) {
+      await this.client.currentTime();
+      return this.remove(dsPath, false);
+    }
+    throw statusError(`removing ${dsPath}`, status.code, status.text);
   }
 
   private async put(dsPath: string, body: Readable, length: number, onBytes: (done: number) => void): Promise<void> {
