@@ -144,6 +144,23 @@ describe('backups API: backups on demand, restores and disk images', function ()
     expect((await hub.db.db('vm_contexts').where({ context_id: vmId }).first()).last_backup_id).to.equal(done.id);
     const listed = await viewer.get(`${API}/backups?vm_context_id=${vmId}`);
     expect(listed.body.backups.map((b: any) => [b.id, b.status])).to.deep.equal([[done.id, 'success']]);
+    // its job log, as the console shows it: the worker writes it in small batches, oldest first
+    let logs: any[] = [];
+    for (let i = 0; i < 50 && !logs.some((l) => l.level === 'info'); i++) {
+      const res = await viewer.get(`${API}/backups/${done.id}/logs`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      logs = res.body.logs;
+      if (!logs.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(logs.length).to.be.greaterThan(0);
+    expect(new Set(logs.map((l) => l.job_id))).to.deep.equal(new Set([`adhoc-${done.id}`]));
+    expect(logs.map((l) => l.id)).to.deep.equal([...logs.map((l) => l.id)].sort((x, y) => x - y));
+    const after = await viewer.get(`${API}/backups/${done.id}/logs?after_id=${logs[0].id}&limit=1`);
+    expect(after.body.logs.map((l: any) => l.id)).to.deep.equal(logs.slice(1, 2).map((l) => l.id));
+    expect((await viewer.get(`${API}/backups/nope/logs`)).status).to.equal(404);
+    const bad = await viewer.get(`${API}/backups/${done.id}/logs?limit=0`);
+    expect(bad.status).to.equal(400);
+    expect(JSON.stringify(bad.body)).to.match(/limit/);
   });
 
   async function operatorName(): Promise<string> {

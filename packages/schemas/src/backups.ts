@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { BACKUP_REQUEST_TYPES, BACKUP_STATUSES, BACKUP_TYPES } from '@vaultflow/domain';
 import { ErrorResponse, Id, IdParams, IntId, IntIdParams, Nullable, StringEnum, Timestamp, listQuery, named } from './common.js';
 import { endpoint } from './endpoint.js';
+import { JobLogListResponse, JobLogQuery } from './flows.js';
 
 /** Where an open backup is, or where an ended one stopped. */
 export const JobProgress = Type.Object({
@@ -119,6 +120,7 @@ export const backupEndpoints = {
       'Before writing, the worker checks the repository\'s free space against the worst case of the planned reads and fails early with REPOSITORY_FULL and the figures. A crashed worker\'s backup is taken again by another worker.',
   }),
   get: endpoint({ operationId: 'getBackup', method: 'get', path: '/backups/:id', tag, summary: 'One restore point with its progress and disks', permission: 'read', params: IdParams, responses: { 200: BackupResponse } }),
+  logs: endpoint({ operationId: 'getBackupLogs', method: 'get', path: '/backups/:id/logs', tag, summary: "The job log of the backup (its flow's VM job, or the backup started through the API), oldest first (page with after_id)", permission: 'read', params: IdParams, query: JobLogQuery, responses: { 200: JobLogListResponse } }),
   remove: endpoint({
     operationId: 'deleteBackup', method: 'delete', path: '/backups/:id', tag, summary: 'Delete a restore point', permission: 'operate', params: IdParams, responses: { 204: null },
     description:

@@ -19,6 +19,13 @@ export interface JobLogRecord extends JobLogEntry {
   at: Date;
 }
 
+/** A page of a job log: at most `limit` entries after `after_id`, of `level` and above. */
+export interface JobLogPage {
+  limit: number;
+  after_id?: number;
+  level?: LogLevel;
+}
+
 /** SQL for job_logs: the step log of every execution and VM job. */
 export class JobLogStore {
   constructor(
@@ -37,8 +44,16 @@ export class JobLogStore {
     await this.direct.query('INSERT INTO job_logs (level, step, flow_id, execution_id, job_id, message, context) VALUES ?', [rows]);
   }
 
-  async forExecution(executionId: string, page: { limit: number; after_id?: number; level?: LogLevel }): Promise<JobLogRecord[]> {
-    const b = this.db('job_logs').where({ execution_id: executionId });
+  async forExecution(executionId: string, page: JobLogPage): Promise<JobLogRecord[]> {
+    return this.page(this.db('job_logs').where({ execution_id: executionId }), page);
+  }
+
+  /** The log of one job (a VM job of a flow, or a backup started through the API), oldest first. */
+  async forJob(jobId: string, page: JobLogPage): Promise<JobLogRecord[]> {
+    return this.page(this.db('job_logs').where({ job_id: jobId }), page);
+  }
+
+  private async page(b: Knex.QueryBuilder, page: JobLogPage): Promise<JobLogRecord[]> {
     if (page.after_id) b.where('id', '>', page.after_id);
     if (page.level) b.whereIn('level', (['debug', 'info', 'warn', 'error'] as LogLevel[]).slice(['debug', 'info', 'warn', 'error'].indexOf(page.level)));
     const rows = (await b.orderBy('id').limit(page.limit)) as Record<string, unknown>[];

@@ -16,6 +16,7 @@ export function backupsRoutes(reg: Registrar, s: BackupRoutesServices): void {
   reg.handle(e.list, async (c) => ({ body: await s.backups.list(c.query) }));
   reg.handle(e.create, async (c) => ({ status: 202, body: await s.backups.create(c.body, c.op) }));
   reg.handle(e.get, async (c) => ({ body: await s.backups.get(c.params.id) }));
+  reg.handle(e.logs, async (c) => ({ body: await s.backups.logs(c.params.id, c.query) }));
   reg.handle(e.remove, async (c) => (await s.backups.remove(c.params.id, c.op), { status: 204 }));
   reg.handle(e.image, async (c) => s.images.answer(c.params.id, c.params.key, c.header('range'), c.header('if-range'), c.requestId));
   reg.handle(e.verify, async (c) => ({ body: await s.verify.verify(c.params.id, c.op) }));

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { isRepositoryError } from '@vaultflow/backup-repository';
-import type { BackupRecord, Db, Stores } from '@vaultflow/db';
+import type { BackupRecord, Db, JobLogPage, Stores } from '@vaultflow/db';
 import type { Operation } from '@vaultflow/domain';
 import { AppError, conflict, notFound, unprocessable, type ErrorDetail } from '@vaultflow/errors';
-import type { BackupJobQueue } from '@vaultflow/queue';
+import { adhocBackupJobId, vmJobId, type BackupJobQueue } from '@vaultflow/queue';
 import type { BackupListQuery, BackupResponse, CreateBackupRequest } from '@vaultflow/schemas';
+import { toJobLog } from '../mappers/flow.mapper.js';
 import { toBackupSummary } from '../mappers/resources.mapper.js';
 import { repositoryProblem, type BackupRepositories } from './backup-repositories.service.js';
 import { writeTx } from './write-tx.js';
@@ -50,6 +51,13 @@ export class BackupService {
   async list(q: BackupListQuery) {
     const { rows, total } = await this.stores.backups.list(q);
     return { backups: rows.map(toBackupView), total };
+  }
+
+  /** The backup's job log: its flow's VM job, or the job of a backup started through the API. */
+  async logs(id: string, page: JobLogPage) {
+    const b = await this.require(id);
+    const jobId = b.flow_execution_id ? vmJobId(b.flow_execution_id, b.vm_context_id) : adhocBackupJobId(b.id);
+    return { logs: (await this.stores.jobLogs.forJob(jobId, page)).map(toJobLog) };
   }
 
   async get(id: string): Promise<BackupResponse> {
