@@ -120,13 +120,12 @@ export class Releaser {
   }
 
   private async releaseUngrouped(executionIds: string[]): Promise<number> {
-    const chosen = await this.db.transaction(async (trx) => {
-      const candidates = await this.stores.vmRuns.waiting({ executionIds }, 5000, trx);
+    const releases = this.stores.vmReleases;
+    const chosen = await releases.transaction(async (tx) => {
+      const candidates = await releases.waitingUngrouped(tx, executionIds, 5000);
       if (!candidates.length) return [];
-      const vmIds = candidates.map((c) => c.vm_context_id);
-      await this.stores.vmRuns.lockVms(vmIds, trx);
-      const chosen = pickFree(candidates, await this.stores.vmRuns.busyVms(vmIds, trx), candidates.length);
-      await this.stores.vmRuns.markQueued(chosen.map((c) => c.id), trx);
+      const chosen = pickFree(candidates, await releases.lockVms(tx, candidates.map((c) => c.vm_context_id)), candidates.length);
+      await releases.markQueued(tx, chosen.map((c) => c.id));
       return chosen;
     });
     await this.hand(chosen);

@@ -55,18 +55,6 @@ function toRecord(r: Record<string, unknown>): ExecutionRecord {
 }
 
 /** SQL for protection_flow_executions. */
-/** An execution row as its lock returns it: state and counters. */
-export interface LockedExecution {
-  id: string;
-  flow_id: string;
-  status: ExecutionStatus;
-  cancel_requested_at: Date | null;
-  jobs_created: number;
-  jobs_completed: number;
-  jobs_failed: number;
-  jobs_skipped: number;
-}
-
 export class ExecutionStore {
   constructor(private readonly db: Knex) {}
 
@@ -175,19 +163,9 @@ export class ExecutionStore {
   }
 
   /** Locks the execution row for the rest of the transaction (results of one execution serialise here). */
-  async lock(id: string, q: Queryable): Promise<LockedExecution | undefined> {
-    const r = (await q('protection_flow_executions').where({ id }).forUpdate().first('id', 'flow_id', 'status', 'cancel_requested_at', 'jobs_created', 'jobs_completed', 'jobs_failed', 'jobs_skipped')) as Record<string, unknown> | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id as string,
-      flow_id: r.flow_id as string,
-      status: r.status as ExecutionStatus,
-      cancel_requested_at: (r.cancel_requested_at as Date | null) ?? null,
-      jobs_created: num(r.jobs_created),
-      jobs_completed: num(r.jobs_completed),
-      jobs_failed: num(r.jobs_failed),
-      jobs_skipped: num(r.jobs_skipped),
-    };
+  async lock(id: string, q: Queryable): Promise<{ id: string; flow_id: string; status: ExecutionStatus; cancel_requested_at: Date | null; jobs_created: number } | undefined> {
+    const r = (await q('protection_flow_executions').where({ id }).forUpdate().first('id', 'flow_id', 'status', 'cancel_requested_at', 'jobs_created')) as Record<string, unknown> | undefined;
+    return r ? { ...(r as { id: string; flow_id: string; status: ExecutionStatus; cancel_requested_at: Date | null }), jobs_created: num(r.jobs_created) } : undefined;
   }
 
   /** pending -> running, with the fan-out's counts; false when it was not pending. */

@@ -19,10 +19,11 @@ const toReleasable = (r: Record<string, unknown>): ReleasableRun => ({
 });
 
 /**
- * SQL for releasing a group's waiting VMs in three round trips on the engine's hot path
- * (statements straight to the connection, see Direct): lock the group and read its room and
- * candidates, lock the candidates' VMs and read which are busy, mark the chosen queued and commit.
- * Which rows to choose is the Releaser's rule.
+ * SQL for releasing waiting VMs on the engine's hot path (statements straight to the connection,
+ * see Direct), a group's in three round trips: lock the group and read its room and candidates,
+ * lock the candidates' VMs and read which are busy, mark the chosen queued and commit. Rows without
+ * a group start the same way from their executions' candidates. Which rows to choose is the
+ * Releaser's rule.
  */
 export class VmReleaseStore {
   constructor(private readonly direct: Direct) {}
@@ -45,6 +46,18 @@ export class VmReleaseStore {
     const g = group?.[0];
     if (!g) return undefined;
     return { limit: num(g.max_concurrent_vms), active: num(active?.[0]?.n), waiting: (waiting ?? []).map(toReleasable) };
+  }
+
+  /**
+   * Begins: the waiting rows without a group of these executions, most important first (at most
+   * `limit`). Such rows wait only for their VM.
+   */
+  async waitingUngrouped(tx: DirectTx, executionIds: string[], limit: number): Promise<ReleasableRun[]> {
+    if (!executionIds.length) return [];
+    const [rows] = await tx.trip([
+      stmt(`SELECT ${RELEASABLE} FROM protection_flow_vm_runs WHERE execution_id IN (?) AND status = 'waiting' AND group_id IS NULL ORDER BY priority DESC, id LIMIT ?`, [[...new Set(executionIds)], limit]),
+    ]);
+    return (rows ?? []).map(toReleasable);
   }
 
   /**

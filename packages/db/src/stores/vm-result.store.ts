@@ -1,6 +1,6 @@
 import type { Direct, DirectTx } from '../direct.js';
 import { stmt } from '../direct.js';
-import { OPEN_VM_RUN, scopesOf, startColumns, type VmRunResult, type WaitingScopes } from './vm-run.store.js';
+import { OPEN_VM_RUN, resultColumns, scopesOf, type VmRunResult, type WaitingScopes } from './vm-run.store.js';
 
 /** What a batch of results adds to its execution's counters. */
 export interface ResultSums {
@@ -36,23 +36,13 @@ export class VmResultStore {
    * not come this way (cancelled rows are not counted).
    */
   async writeUnlessLast(tx: DirectTx, executionId: string, results: { id: number; r: VmRunResult }[], d: ResultSums, vmIds: string[]): Promise<{ committed: false } | { committed: true; waitingForVms: WaitingScopes }> {
-    const caseOf = (val: (x: (typeof results)[number]) => unknown) => ({
-      sql: `CASE id ${results.map(() => 'WHEN ? THEN ?').join(' ')} END`,
-      values: results.flatMap((x) => [x.id, val(x)]),
-    });
-    const cols = [
-      ['status', caseOf((x) => x.r.status)],
-      ['bytes_transferred', caseOf((x) => x.r.bytes_transferred)],
-      ['backup_job_id', caseOf((x) => x.r.backup_job_id ?? null)],
-      ['error_message', caseOf((x) => x.r.error_message ?? null)],
-    ] as const;
-    const start = startColumns(results);
+    const set = resultColumns(results);
     const ended = d.completed + d.failed + d.skipped;
     const sets = await tx.trip([
       stmt('SELECT id FROM protection_flow_executions WHERE id = ? FOR UPDATE', [executionId]),
       stmt(
-        `UPDATE protection_flow_vm_runs SET ${cols.map(([c, v]) => `${c} = ${v.sql}`).join(', ')}, ${start ? `${start.sql}, ` : ''}completed_at = CURRENT_TIMESTAMP(3) WHERE id IN (?) AND status IN (?)`,
-        [...cols.flatMap(([, v]) => v.values), ...(start?.values ?? []), results.map((x) => x.id), OPEN_VM_RUN],
+        `UPDATE protection_flow_vm_runs SET ${set.sql} WHERE id IN (?) AND status IN (?)`,
+        [...set.values, results.map((x) => x.id), OPEN_VM_RUN],
       ),
       stmt(
         `IF ROW_COUNT() = ? AND (SELECT status = 'running' AND cancel_requested_at IS NULL AND jobs_completed + jobs_failed + jobs_skipped + ? < jobs_created FROM protection_flow_executions WHERE id = ?) THEN ` +

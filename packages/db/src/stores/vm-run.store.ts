@@ -53,17 +53,29 @@ export interface VmRunResult {
 }
 
 /**
- * The SET clauses that write starts carried by results: started_at (kept when set), one more
- * attempt, and the worker. None when no result carries a start.
+ * The SET clause that moves rows to their results, with per-row values (one CASE per column), the
+ * starts that results carry (started_at kept when set, one more attempt, the worker) and
+ * completed_at. `?` placeholders; values in order.
  */
-export function startColumns(results: { id: number; r: VmRunResult }[]): { sql: string; values: unknown[] } | undefined {
+export function resultColumns(results: { id: number; r: VmRunResult }[]): { sql: string; values: unknown[] } {
+  const when = (rows: typeof results) => rows.map(() => 'WHEN ? THEN ?').join(' ');
+  const pairs = (rows: typeof results, val: (x: (typeof results)[number]) => unknown) => rows.flatMap((x) => [x.id, val(x)]);
+  const caseOf = (col: string, val: (x: (typeof results)[number]) => unknown) => ({ sql: `${col} = CASE id ${when(results)} ELSE ${col} END`, values: pairs(results, val) });
+  const cols = [
+    caseOf('status', (x) => x.r.status),
+    caseOf('bytes_transferred', (x) => x.r.bytes_transferred),
+    caseOf('backup_job_id', (x) => x.r.backup_job_id ?? null),
+    caseOf('error_message', (x) => x.r.error_message ?? null),
+  ];
   const started = results.filter((x) => x.r.started);
-  if (!started.length) return undefined;
-  const when = started.map(() => 'WHEN ? THEN ?').join(' ');
-  return {
-    sql: `started_at = COALESCE(started_at, CASE id ${when} END), attempts = attempts + CASE id ${when} ELSE 0 END, worker_id = CASE id ${when} ELSE worker_id END`,
-    values: [...started.flatMap((x) => [x.id, x.r.started!.at]), ...started.flatMap((x) => [x.id, 1]), ...started.flatMap((x) => [x.id, x.r.started!.worker_id])],
-  };
+  if (started.length) {
+    cols.push(
+      { sql: `started_at = COALESCE(started_at, CASE id ${when(started)} END)`, values: pairs(started, (x) => x.r.started!.at) },
+      { sql: `attempts = attempts + CASE id ${when(started)} ELSE 0 END`, values: pairs(started, () => 1) },
+      { sql: `worker_id = CASE id ${when(started)} ELSE worker_id END`, values: pairs(started, (x) => x.r.started!.worker_id) },
+    );
+  }
+  return { sql: `${cols.map((c) => c.sql).join(', ')}, completed_at = CURRENT_TIMESTAMP(3)`, values: cols.flatMap((c) => c.values) };
 }
 
 const toRecord = (r: Record<string, unknown>): VmRunRecord => ({
@@ -139,31 +151,10 @@ export class VmRunStore {
     return (await q('protection_flow_vm_runs').where({ execution_id: executionId }).whereIn('status', OPEN_VM_RUN).first(q.raw('1 AS open'))) !== undefined;
   }
 
-  /** Locks the group's row (serialises releases of one group) and returns its limit; undefined if gone. */
-  async lockGroup(groupId: string, q: Queryable): Promise<number | undefined> {
-    const r = (await q('machine_groups').where({ id: groupId }).forUpdate().first('max_concurrent_vms')) as { max_concurrent_vms: number } | undefined;
-    return r ? num(r.max_concurrent_vms) : undefined;
-  }
-
   /** Locks the VMs' inventory rows in a fixed order (no deadlocks between releases). */
   async lockVms(vmIds: string[], q: Queryable): Promise<void> {
     if (!vmIds.length) return;
     await q('vm_contexts').whereIn('context_id', [...new Set(vmIds)].sort()).orderBy('context_id').forUpdate().select('context_id');
-  }
-
-  async activeInGroup(groupId: string, q: Queryable): Promise<number> {
-    const r = (await q('protection_flow_vm_runs').where({ group_id: groupId }).whereIn('status', ACTIVE_VM_RUN).count({ n: '*' }).first()) as { n: number } | undefined;
-    return num(r?.n);
-  }
-
-  /** Waiting rows, most important first: of a group (any execution), or of executions without group. */
-  async waiting(scope: { groupId?: string; executionIds?: string[]; vmIds?: string[] }, limit: number, q: Queryable): Promise<VmRunRecord[]> {
-    const b = q('protection_flow_vm_runs').where({ status: 'waiting' });
-    if (scope.groupId) b.where({ group_id: scope.groupId });
-    if (scope.executionIds) b.whereIn('execution_id', scope.executionIds).whereNull('group_id');
-    if (scope.vmIds) b.whereIn('vm_context_id', scope.vmIds);
-    const rows = (await b.orderBy('priority', 'desc').orderBy('id').limit(limit)) as Record<string, unknown>[];
-    return rows.map(toRecord);
   }
 
   /**
@@ -177,28 +168,6 @@ export class VmRunStore {
     if (scope.vmIds.length) parts.push(q('protection_flow_vm_runs').whereIn('vm_context_id', [...new Set(scope.vmIds)]).where({ status: 'waiting' }).distinct('group_id', 'execution_id'));
     if (!parts.length) return { groupIds: [], executionIds: [] };
     return scopesOf((await (parts.length === 1 ? parts[0]! : q.union(parts, true))) as { group_id: string | null; execution_id: string }[]);
-  }
-
-  /**
-   * VMs among `vmIds` that have a queued or running row in any execution, or an open backup started
-   * outside flows (POST /backups, which takes the same VM row locks).
-   */
-  async busyVms(vmIds: string[], q: Queryable): Promise<Set<string>> {
-    if (!vmIds.length) return new Set();
-    const ids = [...new Set(vmIds)];
-    const rows = (await q
-      .union(
-        [
-          q('protection_flow_vm_runs').whereIn('vm_context_id', ids).whereIn('status', ACTIVE_VM_RUN).distinct('vm_context_id'),
-          q('backup_jobs').whereIn('vm_context_id', ids).whereNull('flow_execution_id').whereIn('status', ['pending', 'running']).distinct('vm_context_id'),
-        ],
-        true,
-      )) as { vm_context_id: string }[];
-    return new Set(rows.map((r) => r.vm_context_id));
-  }
-
-  async markQueued(ids: number[], q: Queryable): Promise<void> {
-    if (ids.length) await q('protection_flow_vm_runs').whereIn('id', ids).where({ status: 'waiting' }).update({ status: 'queued', queued_at: q.fn.now(3) });
   }
 
   /**
@@ -251,20 +220,8 @@ export class VmRunStore {
     const moving = new Set(open.map((o) => num(o.id)));
     const rows = results.filter((x) => moving.has(x.id));
     if (!rows.length) return moving;
-    const caseOf = (col: string, val: (x: (typeof rows)[number]) => unknown) => `${col} = CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${col} END`;
-    const valuesOf = (val: (x: (typeof rows)[number]) => unknown) => rows.flatMap((x) => [x.id, val(x)]);
-    const start = startColumns(rows);
-    await q.raw(
-      `UPDATE protection_flow_vm_runs SET ${[caseOf('status', () => 0), caseOf('bytes_transferred', () => 0), caseOf('backup_job_id', () => 0), caseOf('error_message', () => 0)].join(', ')}, ${start ? `${start.sql}, ` : ''}completed_at = CURRENT_TIMESTAMP(3) WHERE id IN (${rows.map(() => '?').join(', ')})`,
-      [
-        ...valuesOf((x) => x.r.status),
-        ...valuesOf((x) => x.r.bytes_transferred),
-        ...valuesOf((x) => x.r.backup_job_id ?? null),
-        ...valuesOf((x) => x.r.error_message ?? null),
-        ...(start?.values ?? []),
-        ...rows.map((x) => x.id),
-      ] as Knex.RawBinding[],
-    );
+    const set = resultColumns(rows);
+    await q.raw(`UPDATE protection_flow_vm_runs SET ${set.sql} WHERE id IN (${rows.map(() => '?').join(', ')})`, [...set.values, ...rows.map((x) => x.id)] as Knex.RawBinding[]);
     return moving;
   }
 
