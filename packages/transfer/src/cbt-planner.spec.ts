@@ -199,8 +199,9 @@ describe('cbt planner: planReads', () => {
     const plan = planReads([{ start: MiB - 100, length: 9 * MiB }], 4 * MiB);
     expect(plan.reads).to.deep.equal([r(MiB - 100, 3 * MiB + 100), r(4 * MiB, 4 * MiB), r(8 * MiB, 2 * MiB - 100)]);
     expect(plan.reads.reduce((n, x) => n + x.length, 0)).to.equal(9 * MiB);
-    const whole = planReads([{ start: 0, length: 10 * MiB }]);
-    expect(whole.reads.map((x) => x.length)).to.deep.equal([4 * MiB, 4 * MiB, 2 * MiB]);
+    // the default is one repository chunk (1 MiB) per read
+    const whole = planReads([{ start: MiB / 2, length: 3 * MiB }]);
+    expect(whole.reads).to.deep.equal([r(MiB / 2, MiB / 2), r(MiB, MiB), r(2 * MiB, MiB), r(3 * MiB, MiB / 2)]);
   });
 
   it('clips to the capacity and to offset 0', () => {

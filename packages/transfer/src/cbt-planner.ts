@@ -227,8 +227,16 @@ export interface ReadPlan {
   bytes: number;
 }
 
-/** Default largest read: 4 MiB. */
-export const DEFAULT_MAX_READ = 4 * 1024 * 1024;
+/**
+ * Default largest read: 1 MiB, the repository's chunk size. A read's buffer is held until every chunk
+ * in it is stored (a raw chunk until its pack write is done), so reads of one chunk with more of them in
+ * flight (DEFAULT_READ_CONCURRENCY) keep the disk and the cores busier than a few larger reads in the
+ * same memory (16 x 1 MiB against 4 x 4 MiB: bench:datapath's full, median 5.8 s against 6.7 s).
+ */
+export const DEFAULT_MAX_READ = 1024 * 1024;
+
+/** Default reads in flight per disk: DEFAULT_READ_CONCURRENCY x DEFAULT_MAX_READ bytes of read buffers. */
+export const DEFAULT_READ_CONCURRENCY = 16;
 
 const startOf = (e: ExtentLike): number => ('start' in e ? e.start : e.offset);
 

@@ -1,4 +1,5 @@
 import type { ByteRange, ReadInto } from '@vaultflow/nbd';
+import { DEFAULT_READ_CONCURRENCY } from './cbt-planner.js';
 import { ReadBufferPool } from './read-buffer-pool.js';
 import { TransferError } from './transfer-error.js';
 
@@ -43,7 +44,7 @@ export interface TransferDiskOptions {
   diskKey: string;
   /** A name for error messages (e.g. the datastore path); default the key. */
   diskName?: string;
-  /** Reads in flight at once; default 4. */
+  /** Reads in flight at once; default DEFAULT_READ_CONCURRENCY (16). */
   concurrency?: number;
   /** Stops the transfer between reads. */
   signal?: AbortSignal;
@@ -68,7 +69,6 @@ export interface TransferResult {
   reads: number;
 }
 
-const DEFAULT_CONCURRENCY = 4;
 let zeroes = Buffer.alloc(0);
 
 function isAllZero(data: Buffer): boolean {
@@ -90,7 +90,7 @@ function isAllZero(data: Buffer): boolean {
 export async function transferDisk(opts: TransferDiskOptions): Promise<TransferResult> {
   const { reader, reads, writer, diskKey, signal } = opts;
   const disk = opts.diskName ?? diskKey;
-  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = opts.concurrency ?? DEFAULT_READ_CONCURRENCY;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new TransferError(`concurrency must be a positive integer, got ${concurrency}`, { code: 'INVALID_ARGUMENT' });
   }

@@ -5,7 +5,7 @@
  * point, skipping zeroes.
  */
 export {
-  planDisk, planVmDisks, planReads, fallbackToFull, queryPlannedAreas, parseChangeId, describeReason, ALL_AREAS, DEFAULT_MAX_READ,
+  planDisk, planVmDisks, planReads, fallbackToFull, queryPlannedAreas, parseChangeId, describeReason, ALL_AREAS, DEFAULT_MAX_READ, DEFAULT_READ_CONCURRENCY,
   type BackupRequest, type PreviousDiskRecord, type CurrentDisk, type FullReason, type PlanReason, type DiskPlan, type PlannedDisk,
   type ChangedAreasQuery, type ExtentLike, type ReadPlan,
 } from './cbt-planner.js';

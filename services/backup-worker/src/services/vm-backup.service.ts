@@ -3,7 +3,7 @@ import type { BackupRecord, Stores, VmRecord } from '@vaultflow/db';
 import type { JobLog, VmWorkContext, VmWorkResult } from '@vaultflow/engine';
 import type { Logger } from '@vaultflow/logging';
 import {
-  DEFAULT_MAX_READ, planDiskReads, planReads, planVmDisks, queryPlannedAreas, transferDisk,
+  DEFAULT_MAX_READ, DEFAULT_READ_CONCURRENCY, planDiskReads, planReads, planVmDisks, queryPlannedAreas, transferDisk,
   type PlannedDisk, type PreviousDiskRecord, type TransferResult,
 } from '@vaultflow/transfer';
 import {
@@ -35,7 +35,7 @@ export interface VmBackupDeps {
   connect?: VsphereConnect;
   /** Disks of one VM transferred at once; default 2. */
   diskConcurrency?: number;
-  /** Reads in flight per disk; default 4. */
+  /** Reads in flight per disk; default DEFAULT_READ_CONCURRENCY (16 reads of at most DEFAULT_MAX_READ). */
   readConcurrency?: number;
   /** Checks, once every disk is planned and before anything is written, that the backup fits its repository. */
   capacity?: Pick<CapacityGuard, 'assertFits'>;
@@ -212,7 +212,7 @@ export class VmBackupService {
           });
           done.set(key, { bytes_done: 0, bytes_total: bytes });
           const result = await transferDisk({
-            reader, reads, holes, writer: w, diskKey: key, diskName: disk.fileName!, concurrency: this.deps.readConcurrency ?? 4, signal: ctx.signal,
+            reader, reads, holes, writer: w, diskKey: key, diskName: disk.fileName!, concurrency: this.deps.readConcurrency ?? DEFAULT_READ_CONCURRENCY, signal: ctx.signal,
             onProgress: (pr) => {
               done.set(key, pr);
               report(disk.key);
