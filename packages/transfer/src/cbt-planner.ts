@@ -231,7 +231,8 @@ export interface ReadPlan {
  * Default largest read: 1 MiB, the repository's chunk size. A read's buffer is held until every chunk
  * in it is stored (a raw chunk until its pack write is done), so reads of one chunk with more of them in
  * flight (DEFAULT_READ_CONCURRENCY) keep the disk and the cores busier than a few larger reads in the
- * same memory (16 x 1 MiB against 4 x 4 MiB: bench:datapath's full, median 5.8 s against 6.7 s).
+ * same memory (the bench:datapath image's full, repeated runs on one machine: 16 x 1 MiB in a median
+ * 5.8 s, 4 x 4 MiB in 6.7 s).
  */
 export const DEFAULT_MAX_READ = 1024 * 1024;
 
