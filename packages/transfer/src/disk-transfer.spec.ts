@@ -4,7 +4,7 @@ import type { ReadInto } from '@vaultflow/nbd';
 import { planReads } from './cbt-planner.js';
 import { transferDisk, type ExtentReader, type ExtentWriter, type TransferProgress } from './disk-transfer.js';
 import { ReadBufferPool } from './read-buffer-pool.js';
-import { TransferError } from './transfer-error.js';
+import { rejection } from './testing/rejection.js';
 
 const KiB = 1024;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -74,15 +74,6 @@ function image(): Buffer {
   return img;
 }
 
-async function rejection(p: Promise<unknown>): Promise<TransferError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TransferError) return e;
-    throw e;
-  }
-  throw new Error('expected a TransferError');
-}
 
 describe('transferDisk', () => {
   const img = image();

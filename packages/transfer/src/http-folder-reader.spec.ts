@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpFolderReader, type HttpFolderReaderOptions, type HttpRetryEvent } from './http-folder-reader.js';
-import { TransferError } from './transfer-error.js';
+import { rejection } from './testing/rejection.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -82,15 +82,6 @@ describe('HttpFolderReader', function () {
     });
     readers.push(r);
     return r;
-  };
-  const rejection = async (p: Promise<unknown>): Promise<TransferError> => {
-    try {
-      await p;
-    } catch (e) {
-      if (e instanceof TransferError) return e;
-      throw e;
-    }
-    throw new Error('expected a TransferError');
   };
 
   beforeEach(async () => {
