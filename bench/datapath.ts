@@ -95,6 +95,14 @@ async function main(): Promise<void> {
   const expectedSha = rounds[0]!.expectedSha;
 
   const targets = evaluateTargets(results);
+  const floors = rounds.map((r) => r.deviceFloor?.seconds).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const floor = floors.length ? floors[Math.floor((floors.length - 1) / 2)]! : undefined;
+  const deviceFloor = floor === undefined ? undefined : {
+    seconds: floor,
+    vaultflow_full_over_floor: results.vaultflow ? round(results.vaultflow.full_s / floor, 2) : undefined,
+    restic_full_over_floor: results.restic ? round(results.restic.full_s / floor, 2) : undefined,
+    note: 'the disk alone reading the image data and writing our full repository at once (O_DIRECT, no hash or compression): no full backup can be faster on this disk',
+  };
   const out = {
     generated_at: new Date().toISOString(),
     machine: {
@@ -107,8 +115,9 @@ async function main(): Promise<void> {
       changed_blocks_64k: changedBytes / 65536, changed_areas: areas.length, changed_bytes: changedBytes, sha256_after_change: expectedSha,
     },
     ceiling_one_core: ceiling,
+    device_floor_full: deviceFloor,
     settings,
-    rounds: rounds.map((r, i) => ({ round: i + 1, order: r.order, results: r.results, targets: evaluateTargets(r.results) })),
+    rounds: rounds.map((r, i) => ({ round: i + 1, order: r.order, device_floor_full: r.deviceFloor, results: r.results, targets: evaluateTargets(r.results) })),
     results, // the medians over the rounds (the one round when BENCH_ROUNDS=1)
     ratios: { vs_restic: ratios(results, 'restic'), vs_borg: ratios(results, 'borg') },
     targets,
@@ -120,6 +129,10 @@ async function main(): Promise<void> {
     + `${roundCount} round(s)${roundCount > 1 ? ' (medians)' : ''}, steps interleaved across tools\n`);
   const c = ceiling;
   process.stdout.write(`ceiling on one core: sha256 ${c.sha256_mb_s} MB/s, zstd-1 ${c.zstd1_mb_s} MB/s (ratio ${c.zstd1_ratio}), both ${c.sha256_plus_zstd1_mb_s} MB/s\n`);
+  if (deviceFloor) {
+    process.stdout.write(`device floor of the full (the disk alone: the image's data read while our repository's bytes are written): ${deviceFloor.seconds} s; `
+      + `vaultflow full = ${deviceFloor.vaultflow_full_over_floor ?? '-'}x that, restic ${deviceFloor.restic_full_over_floor ?? '-'}x\n`);
+  }
   process.stdout.write(`load average at start / end: ${loadAtStart.join(' ')} / ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (the machine is shared)\n\n`);
   process.stdout.write(table(results, targets) + '\n');
   if (Object.values(results).some((r) => !r.restore_sha256_ok)) process.exitCode = 1;

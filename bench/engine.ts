@@ -89,8 +89,8 @@ async function main() {
     log(`${N_FIRE} flows fire at ${fireAt.toISOString()}`);
     while (Date.now() < fireAt.getTime()) await sleep(50);
     for (;;) {
-      const [{ n }] = (await db('protection_flow_vm_runs').whereIn('status', ['queued', 'running', 'success']).count({ n: '*' })) as { n: number }[];
-      if (Number(n) >= N_FIRE) break;
+      const n = Number(((await db('protection_flow_vm_runs').whereIn('status', ['queued', 'running', 'success']).count({ n: '*' })) as { n: number }[])[0]?.n ?? 0);
+      if (n >= N_FIRE) break;
       if (Date.now() - fireAt.getTime() > 120_000) throw new Error(`only ${n} of ${N_FIRE} VM jobs queued after 120 s`);
       await sleep(20);
     }

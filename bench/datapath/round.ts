@@ -4,6 +4,7 @@
 // most, not a whole run apart: the machine is shared and its load drifts.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { measureDeviceFloor, type DeviceFloor } from './device-floor.js';
 import { applyChange, fileSha256, type Area } from './image.js';
 import { dropCaches, measured, round, run, treeBytes, type StepResult } from './measure.js';
 import { DRIVERS, type Command, type Tool, type ToolContext } from './peers.js';
@@ -29,6 +30,8 @@ export interface RoundOutput {
   expectedSha: string;
   /** Order the tools ran in, per step. */
   order: Record<'full' | 'incremental' | 'restore', Tool[]>;
+  /** The disk alone doing a full's reads and our full's writes (see device-floor.ts), right after the fulls. */
+  deviceFloor?: DeviceFloor;
 }
 
 type StepName = 'full' | 'incremental' | 'restore';
@@ -69,10 +72,15 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
 
   await runStep('full', 0, (t) => DRIVERS[t].full(ctx.get(t)!));
   const repoFull = new Map<Tool, number>();
-  for (const tool of tools) {
-    repoFull.set(tool, await treeBytes(ctx.get(tool)!.repo));
-    await applyChange(ctx.get(tool)!.image, input.areas, input.seed);
+  for (const tool of tools) repoFull.set(tool, await treeBytes(ctx.get(tool)!.repo));
+  let deviceFloor: DeviceFloor | undefined;
+  const ours = ctx.get('vaultflow');
+  if (ours) {
+    if (input.dropCache) await dropCaches();
+    deviceFloor = await measureDeviceFloor(ours.image, repoFull.get('vaultflow')!, path.join(scratch, 'device-floor.tmp'));
+    log(`  device floor of the full: ${deviceFloor.seconds} s (reads ${deviceFloor.read_mb_s} MB/s, writes ${deviceFloor.write_mb_s} MB/s at once)`);
   }
+  for (const tool of tools) await applyChange(ctx.get(tool)!.image, input.areas, input.seed);
   const expectedSha = await fileSha256(ctx.get(tools[0]!)!.image);
   await runStep('incremental', 1, (t) => DRIVERS[t].incremental(ctx.get(t)!, out.full.get(t)!.stdout));
   const repoIncr = new Map<Tool, number>();
@@ -105,7 +113,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
     for (const leftover of [c.restoreDir, c.image]) await rm(leftover, { recursive: true, force: true });
   }
   for (const dir of ['restic-cache', 'borg-base']) await rm(path.join(scratch, dir), { recursive: true, force: true });
-  return { results, expectedSha, order };
+  return { results, expectedSha, order, ...(deviceFloor ? { deviceFloor } : {}) };
 }
 
 function figures(s: StepResult): StepFigures {
