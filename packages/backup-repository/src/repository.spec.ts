@@ -8,18 +8,10 @@ import { fileSink, isRepositoryError, Repository, type PointInfo, type WriteProg
 import { readPackTrailer } from './pack-format.js';
 import { scatterChanges, type Area } from './testing/changes.js';
 import { mixedImage, Prng, restoreToBuffer, sha256, writeWhole } from './testing/images.js';
+import { rejection } from './testing/rejection.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Non-zero 64 KiB blocks merged into areas: what CBT's "*" query reports for a full backup. */
 function allocatedAreas(image: Buffer): Area[] {

@@ -12,6 +12,7 @@ import {
   CONFIG_FILE, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_ZERO_BLOCK, FORMAT_VERSION, INDEX_DIR, LOCKS_DIR,
   PACK_SUFFIX, PACKS_DIR, POINT_SUFFIX, POINTS_DIR, randomId,
 } from './format.js';
+import { ManifestCache } from './manifest-cache.js';
 import { readManifest, readManifestHeader, type PointDisk, type PointInfo, type PointManifest } from './manifest.js';
 import { PointWriter, type WriteProgress } from './point-writer.js';
 import { prunePacks, type PruneOptions, type PruneReport } from './prune.js';
@@ -91,6 +92,8 @@ export class Repository {
   private readonly locks: LockManager;
   private readonly index: RepositoryIndex;
   private readonly chunker: ChunkerConfig;
+  /** Manifests of points whose images are being read (ranges, restores); `counts` tells hits and misses. */
+  readonly manifestCache = new ManifestCache();
 
   private constructor(readonly root: string, readonly config: RepositoryConfig, private readonly options: OpenOptions) {
     this.locks = new LockManager(root, options);
@@ -217,6 +220,7 @@ export class Repository {
     if (!/^[\w.-]+$/.test(id) || !(await removeDurably(this.pointFile(id)))) {
       throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${id}`);
     }
+    this.manifestCache.forget(id);
   }
 
   /**
@@ -347,8 +351,10 @@ export class Repository {
     if (rebuilt.length > 0) await this.index.writeIndexFile(rebuilt);
   }
 
+  /** A disk of a point for reading its image (restore, ranges): the manifest comes from the cache when unchanged. */
   private async disk(pointId: string, diskKey: string): Promise<PointDisk> {
-    const point = await this.readPoint(pointId);
+    if (!/^[\w.-]+$/.test(pointId)) throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${pointId}`);
+    const point = await this.manifestCache.get(pointId, this.pointFile(pointId), () => this.readPoint(pointId));
     const disk = point.disks.find((d) => d.key === diskKey);
     if (!disk) throw new RepositoryError('DISK_NOT_FOUND', `restore point ${pointId} has no disk ${diskKey}`);
     return disk;
