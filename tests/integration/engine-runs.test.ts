@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startEngineHub, type EngineHub } from '../support/engine-hub.js';
-import { makeGroup, makeRepository, makeVm } from '../support/fixtures.js';
+import { makeBackupFlow, makeGroup, makeRepository, makeVm } from '../support/fixtures.js';
 import { unique } from '../support/hub.js';
 
 const P = '/api/v1/protection-flows';
@@ -221,9 +221,7 @@ describe('engine: the sweeper', function () {
   });
 
   it('finalizes a running execution whose VMs all ended but which was never finalized (a crash in between)', async () => {
-    const vm = await makeVm(hub);
-    const repo = await makeRepository(hub);
-    const f = (await hub.admin.post(P, { name: unique('limbo'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id })).body;
+    const f = await makeBackupFlow(hub, { name: unique('limbo') });
     const e = (await hub.admin.post(`${P}/${f.id}/execute`)).body;
     const done = await hub.waitForExecution(f.id, e.id);
     expect(done.status).to.equal('success');
@@ -244,9 +242,7 @@ describe('engine: Redis lost under a pending execution', function () {
   after(async () => hub?.stopAll());
 
   it('the sweeper starts a pending execution whose flow.run job is gone, and it runs to the end', async () => {
-    const vm = await makeVm(hub);
-    const repo = await makeRepository(hub);
-    const f = (await hub.admin.post(P, { name: unique('lost'), flow_type: 'backup', target_type: 'vm', target_id: vm, repository_id: repo.id })).body;
+    const f = await makeBackupFlow(hub, { name: unique('lost') });
     // the orchestrator is paused: the job waits, then Redis loses it
     await hub.orchestrator.worker.pause();
     const e = (await hub.admin.post(`${P}/${f.id}/execute`)).body;
