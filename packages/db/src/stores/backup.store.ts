@@ -154,6 +154,18 @@ export class BackupStore {
     });
   }
 
+  /**
+   * The successful backups of one VM in one repository that runs of a flow made (a retention
+   * policy's scope): backups made outside the flow, by other flows or by hand, are not among them.
+   */
+  async successfulOfFlow(flowId: string, vmContextId: string, repositoryId: number, q: Queryable = this.db): Promise<BackupRecord[]> {
+    const rows = await this.select(q)
+      .where({ 'b.vm_context_id': vmContextId, 'b.repository_id': repositoryId, 'b.status': 'success' })
+      .whereNotNull('b.manifest_ref')
+      .whereIn('b.flow_execution_id', q('protection_flow_executions').where({ flow_id: flowId }).select('id'));
+    return rows.map(toRecord);
+  }
+
   /** The backup locked for update (a delete checks it, then removes it in the same transaction). */
   async lockForUpdate(id: string, tx: Queryable): Promise<BackupRecord | undefined> {
     const row = await tx('backup_jobs').where({ id }).forUpdate().first();

@@ -1,6 +1,7 @@
 import type { RunOutcome, VmJobRunner, VmProgress } from '@vaultflow/engine';
 import type { BackupVmPayload } from '@vaultflow/queue';
 import type { WorkerMetrics } from '../metrics.js';
+import type { RetentionService } from '../services/retention.service.js';
 import type { VmBackupService } from '../services/vm-backup.service.js';
 
 /** What the handler needs of a queue job (a BullMQ Job fits, but the handler never sees one). */
@@ -14,7 +15,11 @@ export interface VmJobInput {
   reportProgress(p: VmProgress): void;
 }
 
-/** `backup.vm`: the engine's VM lifecycle around one VM backup, with its duration measured. */
+/**
+ * `backup.vm`: the engine's VM lifecycle around one VM backup, with its duration measured; once the
+ * VM's success is recorded, the flow's retention policy is applied to its points (a retention
+ * problem is logged on the VM's job and never changes the VM's result).
+ */
 export class BackupVmHandler {
   constructor(
     private readonly runner: VmJobRunner,
@@ -22,6 +27,7 @@ export class BackupVmHandler {
     private readonly metrics: WorkerMetrics,
     private readonly workerId: string,
     private readonly checkEveryMs = 2000,
+    private readonly retention?: RetentionService,
   ) {}
 
   async handle(job: VmJobInput): Promise<RunOutcome> {
@@ -33,6 +39,16 @@ export class BackupVmHandler {
     );
     const status = out.state === 'recorded' ? out.status : out.state;
     this.metrics.jobDone(status, Number(process.hrtime.bigint() - t0) / 1e9);
+    if (status === 'success' && this.retention) await this.applyRetention(job.data);
     return out;
+  }
+
+  private async applyRetention(p: BackupVmPayload): Promise<void> {
+    const scope = { flow_id: p.flow_id, execution_id: p.execution_id, vm_context_id: p.vm_context_id, repository_id: p.repository_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` };
+    try {
+      await this.retention!.apply(scope);
+    } catch (err) {
+      this.retention!.failed(scope, err);
+    }
   }
 }

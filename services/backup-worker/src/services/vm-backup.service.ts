@@ -252,7 +252,7 @@ export class VmBackupService {
   }
 
   /** One Repository per path for this process (so two VMs never race to init the same one). */
-  private repository(root: string): Promise<Repository> {
+  repository(root: string): Promise<Repository> {
     let r = this.repos.get(root);
     if (!r) {
       r = Repository.open(root).catch(async (err: { code?: string }) => {

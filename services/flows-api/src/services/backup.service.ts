@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isRepositoryError } from '@vaultflow/backup-repository';
 import type { BackupRecord, Db, JobLogPage, Stores } from '@vaultflow/db';
-import type { Operation } from '@vaultflow/domain';
+import { lockDateOf, type Operation } from '@vaultflow/domain';
 import { AppError, conflict, notFound, unprocessable, type ErrorDetail } from '@vaultflow/errors';
 import { adhocBackupJobId, vmJobId, type BackupJobQueue } from '@vaultflow/queue';
 import type { BackupListQuery, BackupResponse, CreateBackupRequest } from '@vaultflow/schemas';
@@ -19,18 +19,6 @@ export function backupProgress(b: BackupRecord) {
 export function toBackupView(b: BackupRecord) {
   const lock = lockDateOf(b);
   return { ...toBackupSummary(b), locked_until: lock ? lock.toISOString() : null, progress: backupProgress(b), attempts: b.attempts };
-}
-
-/**
- * The date until which an immutable repository keeps a restore point: recorded when the point was
- * committed, or (for a point committed before the repository became immutable) its commit time
- * plus the repository's period now. Null when nothing locks it (or there is no point).
- */
-export function lockDateOf(b: BackupRecord): Date | null {
-  if (!b.manifest_ref) return null;
-  if (b.locked_until) return new Date(b.locked_until);
-  if (!b.repository_immutable_days) return null;
-  return new Date(new Date(b.completed_at ?? b.created_at).getTime() + b.repository_immutable_days * 86_400_000);
 }
 
 /** A backup id: `backup-<vm>-<millis>-<random>`, usable in snapshot and file names. */

@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { Repository } from '@vaultflow/backup-repository';
+import { startBackupWorker, type BackupWorker } from '@vaultflow/backup-worker';
+import { startOrchestrator, type Orchestrator } from '@vaultflow/flow-orchestrator';
+import { createLogger } from '@vaultflow/logging';
+import { SecretBox } from '@vaultflow/security';
+import { TEST_REDIS_URL, startVcsim, type Vcsim, type VcsimVm } from '@vaultflow/testing';
+import { follow, noise, sha256 } from '../support/backup-lab.js';
+import { makeRepository } from '../support/fixtures.js';
+import { startHub, unique, type TestHub } from '../support/hub.js';
+import { finishedExecution, startExecution, vcsimEndpoint } from '../support/vcenter-lab.js';
+import { restoredSha256 } from '../../packages/backup-repository/src/testing/restored-sha.js';
+
+// A flow's retention policy, applied by the real backup worker after each successful VM backup of a
+// flow execution (through the API, the real orchestrator, the vCenter simulator): the points the policy
+// lets go lose their records and their manifests, the points it keeps still restore bit for bit, a
+// backup made by hand is never touched, and an immutable repository's lock wins over the policy.
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CAPACITY = 2 * MiB;
+const API = '/api/v1';
+
+describe('retention: a flow keeps what its policy says, and nothing else', function () {
+  this.timeout(180_000);
+  let hub: TestHub;
+  let vc: Vcsim;
+  let vm: VcsimVm;
+  let vmId: string;
+  let repo: { id: number; name: string; path: string };
+  let flowId: string;
+  let orchestrator: Orchestrator;
+  let worker: BackupWorker;
+  /** Per execution, in order: the backup it made and the disk's content at its snapshot. */
+  const made: Array<{ id: string; point: string; image: Buffer }> = [];
+  let manual: string;
+
+  const diskKey = () => String(vm.disks[0]!.key);
+  const flowBackups = async (): Promise<string[]> => (await hub.db.db('backup_jobs as b')
+    .join('protection_flow_executions as e', 'e.id', 'b.flow_execution_id')
+    .where({ 'e.flow_id': flowId, 'b.status': 'success' }).orderBy('b.started_at').select('b.id')).map((r: { id: string }) => r.id);
+
+  /** Changes the guest, runs the flow once, and records what it made. */
+  async function runOnce(i: number): Promise<any> {
+    await vc.write(vm.ref, vm.disks[0]!.key, i * 128 * KiB, noise(64 * KiB, i + 0.5));
+    const image = await readFile(vm.disks[0]!.flatPath);
+    const done = await finishedExecution(hub, flowId, await startExecution(hub, flowId));
+    expect(done.status, JSON.stringify(done)).to.equal('success');
+    const b = await hub.db.db('backup_jobs').where({ flow_execution_id: done.id }).first();
+    made.push({ id: b.id, point: b.manifest_ref, image });
+    return done;
+  }
+
+  const logsOf = async (executionId: string): Promise<string[]> => (await hub.db.db('job_logs').where({ execution_id: executionId, step: 'retention' }).orderBy('id').select('message')).map((r: { message: string }) => r.message);
+
+  before(async () => {
+    hub = await startHub();
+    vc = await startVcsim({ vms: 1, disks: 1, diskMb: CAPACITY / MiB, pageBytes: MiB });
+    vm = (await vc.info()).vms[0]!;
+    const reg = await hub.admin.post(`${API}/vcenters`, { name: unique('vcsim'), ...vcsimEndpoint(vc) });
+    expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
+    vmId = (await hub.db.db('vm_contexts').where({ vcenter_id: reg.body.id, moref: vm.ref }).first()).context_id;
+    repo = await makeRepository(hub);
+    const policy = await hub.admin.post(`${API}/policies`, { name: unique('keep two'), retention: { keep_last: 2 } });
+    expect(policy.status, JSON.stringify(policy.body)).to.equal(201);
+    const flow = await hub.admin.post(`${API}/protection-flows`, { name: unique('kept'), flow_type: 'backup', target_type: 'vm', target_id: vmId, repository_id: repo.id, policy_id: policy.body.id });
+    expect(flow.status, JSON.stringify(flow.body)).to.equal(201);
+    flowId = flow.body.id;
+    const logger = createLogger('retention-test', (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent');
+    orchestrator = await startOrchestrator({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, logger, reconcileSeconds: 3600, sweepSeconds: 3600 });
+    worker = await startBackupWorker({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, secrets: new SecretBox(hub.secretKey), logger, checkEveryMs: 500 });
+  });
+  after(async () => {
+    await worker?.close();
+    await orchestrator?.close();
+    await vc?.stop();
+    await hub?.stop();
+  });
+
+  it('keeps every point while the policy allows them (keep_last 2: two executions)', async () => {
+    for (const i of [0, 1]) {
+      const done = await runOnce(i);
+      expect(await logsOf(done.id)).to.deep.equal([]);
+    }
+    expect(await flowBackups()).to.deep.equal(made.map((m) => m.id));
+  });
+
+  it('a backup made by hand (POST /backups) is outside the flow policy', async () => {
+    const res = await hub.admin.post(`${API}/backups`, { vm_context_id: vmId, repository_id: repo.id, backup_type: 'auto' });
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    manual = res.body.id;
+    const seen = await follow(hub.admin, `${API}/backups/${manual}`);
+    expect(seen.at(-1).status).to.equal('success');
+  });
+
+  it('the third and fourth executions let the oldest points go: records, manifests and all, and say so', async () => {
+    for (const i of [2, 3]) {
+      const done = await runOnce(i);
+      const removed = made[i - 2]!;
+      const lines = await logsOf(done.id);
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.contain('policy "').and.contain('keeps 2 restore point(s)').and.contain(`removed 1: ${removed.id}`);
+      expect((await hub.admin.get(`${API}/backups/${removed.id}`)).status).to.equal(404);
+      const audit = await hub.db.db('audit_log').where({ entity_type: 'backup', entity_id: removed.id }).first();
+      expect(audit).to.include({ actor: 'retention', action: 'backup.delete' });
+    }
+    expect(await flowBackups()).to.deep.equal([made[2]!.id, made[3]!.id]);
+    const repository = await Repository.open(repo.path);
+    const points = new Set((await repository.listPoints()).map((p) => p.id));
+    expect(points.has(made[0]!.point) || points.has(made[1]!.point)).to.equal(false);
+    for (const kept of made.slice(2)) {
+      expect(await restoredSha256(repository, kept.point, diskKey(), CAPACITY)).to.equal(sha256(kept.image));
+    }
+    // the hand-made backup is still there, and restorable
+    const m = await hub.db.db('backup_jobs').where({ id: manual }).first();
+    expect(m.status).to.equal('success');
+    expect(points.has(m.manifest_ref)).to.equal(true);
+    const vmRow = await hub.db.db('vm_contexts').where({ context_id: vmId }).first();
+    expect(vmRow.last_backup_id).to.equal(made[3]!.id);
+  });
+
+  it('an immutable repository keeps points the policy lets go until their lock ends, and says why', async () => {
+    const put = await hub.admin.put(`${API}/repositories/${repo.id}`, { immutable: { enabled: true, retention_days: 7 } });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+    const done = await runOnce(4);
+    const lines = await logsOf(done.id);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain(`left 1 for now: ${made[2]!.id} (immutable until `);
+    expect(await flowBackups()).to.deep.equal([made[2]!.id, made[3]!.id, made[4]!.id]);
+    const repository = await Repository.open(repo.path);
+    expect(await restoredSha256(repository, made[2]!.point, diskKey(), CAPACITY)).to.equal(sha256(made[2]!.image));
+  });
+});
