@@ -15,7 +15,8 @@ import { restoredSha256 } from '../../packages/backup-repository/src/testing/res
 // A flow's retention policy, applied by the real backup worker after each successful VM backup of a
 // flow execution (through the API, the real orchestrator, the vCenter simulator): the points the policy
 // lets go lose their records and their manifests, the points it keeps still restore bit for bit, a
-// backup made by hand is never touched, and an immutable repository's lock wins over the policy.
+// backup made by hand is never touched, an immutable repository's lock wins over the policy, and the
+// repository is pruned afterwards: chunks no point uses go, chunks another point still uses stay.
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -43,7 +44,8 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
 
   /** Changes the guest, runs the flow once, and records what it made. */
   async function runOnce(i: number): Promise<any> {
-    await vc.write(vm.ref, vm.disks[0]!.key, i * 128 * KiB, noise(64 * KiB, i + 0.5));
+    // the same 64 KiB every time: each point holds its own chunk there, the rest of the disk stays zero
+    await vc.write(vm.ref, vm.disks[0]!.key, 0, noise(64 * KiB, i + 0.5));
     const image = await readFile(vm.disks[0]!.flatPath);
     const done = await finishedExecution(hub, flowId, await startExecution(hub, flowId));
     expect(done.status, JSON.stringify(done)).to.equal('success');
@@ -52,7 +54,7 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
     return done;
   }
 
-  const logsOf = async (executionId: string): Promise<string[]> => (await hub.db.db('job_logs').where({ execution_id: executionId, step: 'retention' }).orderBy('id').select('message')).map((r: { message: string }) => r.message);
+  const logsOf = async (executionId: string, step = 'retention'): Promise<string[]> => (await hub.db.db('job_logs').where({ execution_id: executionId, step }).orderBy('id').select('message')).map((r: { message: string }) => r.message);
 
   before(async () => {
     hub = await startHub();
@@ -101,6 +103,10 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
       const lines = await logsOf(done.id);
       expect(lines).to.have.length(1);
       expect(lines[0]).to.contain('policy "').and.contain('keeps 2 restore point(s)').and.contain(`removed 1: ${removed.id}`);
+      // the first point's own chunk is freed; the second's is still used by the backup made by hand from it
+      const pruned = await logsOf(done.id, 'prune');
+      expect(pruned, `execution ${i}`).to.have.length(1);
+      expect(pruned[0]).to.contain(`Repository "${repo.name}" pruned`).and.contain(i === 2 ? '(1 chunk(s) no restore point uses' : '(0 chunk(s) no restore point uses');
       expect((await hub.admin.get(`${API}/backups/${removed.id}`)).status).to.equal(404);
       const audit = await hub.db.db('audit_log').where({ entity_type: 'backup', entity_id: removed.id }).first();
       expect(audit).to.include({ actor: 'retention', action: 'backup.delete' });
@@ -116,11 +122,16 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
     const m = await hub.db.db('backup_jobs').where({ id: manual }).first();
     expect(m.status).to.equal('success');
     expect(points.has(m.manifest_ref)).to.equal(true);
+    // it was taken right after the second execution, with nothing changed since: the second point's data,
+    // whose chunk the prune had to keep although that point is gone
+    expect(await restoredSha256(repository, m.manifest_ref, diskKey(), CAPACITY)).to.equal(sha256(made[1]!.image));
     const vmRow = await hub.db.db('vm_contexts').where({ context_id: vmId }).first();
     expect(vmRow.last_backup_id).to.equal(made[3]!.id);
   });
 
   it('an immutable repository keeps points the policy lets go until their lock ends, and says why', async () => {
+    // deleting the hand-made backup through the API leaves its chunk to the next prune
+    expect((await hub.admin.del(`${API}/backups/${manual}`)).status).to.equal(204);
     const put = await hub.admin.put(`${API}/repositories/${repo.id}`, { immutable: { enabled: true, retention_days: 7 } });
     expect(put.status, JSON.stringify(put.body)).to.equal(200);
     const done = await runOnce(4);
@@ -128,6 +139,7 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
     expect(lines).to.have.length(1);
     expect(lines[0]).to.contain(`left 1 for now: ${made[2]!.id} (immutable until `);
     expect(await flowBackups()).to.deep.equal([made[2]!.id, made[3]!.id, made[4]!.id]);
+    expect((await logsOf(done.id, 'prune'))[0]).to.contain('(1 chunk(s) no restore point uses');
     const repository = await Repository.open(repo.path);
     expect(await restoredSha256(repository, made[2]!.point, diskKey(), CAPACITY)).to.equal(sha256(made[2]!.image));
   });

@@ -8,6 +8,8 @@ export const PACKS_DIR = 'packs';
 export const INDEX_DIR = 'index';
 export const POINTS_DIR = 'points';
 export const LOCKS_DIR = 'locks';
+/** Present while points were deleted since the last prune: their chunks may be unused. */
+export const PRUNE_WANTED_FILE = 'prune-wanted';
 
 export const PACK_SUFFIX = '.pack';
 export const INDEX_SUFFIX = '.idx';

@@ -183,10 +183,13 @@ describe('Repository', function () {
 
     it('deletes a middle point: the others still restore and verify, and prune frees its chunks', async () => {
       const before = await repo.stats();
+      expect(await repo.pruneWanted()).to.equal(false);
       await repo.deletePoint(points[2]!.info.id);
+      expect(await (await Repository.open(root)).pruneWanted(), 'another process sees it').to.equal(true);
       expect(isRepositoryError(await rejection(repo.deletePoint(points[2]!.info.id)), 'POINT_NOT_FOUND')).to.equal(true);
       await writeFile(path.join(root, 'packs', 'leftover.pack.tmp'), 'half a pack');
       const report = await repo.prune({ maxUnusedFraction: 0 });
+      expect(await repo.pruneWanted()).to.equal(false);
       expect(report.points).to.equal(4);
       expect(report.chunks_removed).to.be.greaterThan(0);
       expect(report.temp_files_removed).to.equal(1);

@@ -10,7 +10,7 @@ import type { ChunkerConfig } from './chunker.js';
 import { rangeStream, restoreInto, walkDisk, writableSink, type RestoreProgress, type RestoreSink } from './disk-image.js';
 import {
   CONFIG_FILE, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_ZERO_BLOCK, FORMAT_VERSION, INDEX_DIR, LOCKS_DIR,
-  PACK_SUFFIX, PACKS_DIR, POINT_SUFFIX, POINTS_DIR, randomId,
+  PACK_SUFFIX, PACKS_DIR, POINT_SUFFIX, POINTS_DIR, PRUNE_WANTED_FILE, randomId,
 } from './format.js';
 import { ManifestCache } from './manifest-cache.js';
 import { readManifest, readManifestHeader, type PointDisk, type PointInfo, type PointManifest } from './manifest.js';
@@ -214,13 +214,23 @@ export class Repository {
 
   /**
    * Deletes a point's manifest. Other points never depend on it (each maps every byte itself); its
-   * chunks stay until prune. Rejects POINT_NOT_FOUND.
+   * chunks stay until prune, which {@link pruneWanted} then asks for. Rejects POINT_NOT_FOUND.
    */
   async deletePoint(id: string): Promise<void> {
     if (!/^[\w.-]+$/.test(id) || !(await removeDurably(this.pointFile(id)))) {
       throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${id}`);
     }
     this.manifestCache.forget(id);
+    await this.wantPrune();
+  }
+
+  /** True when points were deleted since the last prune (by any process): a prune may free space. */
+  async pruneWanted(): Promise<boolean> {
+    return stat(path.join(this.root, PRUNE_WANTED_FILE)).then(() => true, () => false);
+  }
+
+  private async wantPrune(): Promise<void> {
+    await writeFileAtomic(path.join(this.root, PRUNE_WANTED_FILE), [Buffer.from(`${new Date().toISOString()}\n`)]);
   }
 
   /**
@@ -319,7 +329,10 @@ export class Repository {
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
     const release = await this.locks.acquireExclusive();
     const reader = this.newReader();
+    let wanted = false;
     try {
+      // cleared before the manifests are read: a point deleted from now on asks for the next prune
+      wanted = await removeDurably(path.join(this.root, PRUNE_WANTED_FILE));
       await this.refreshIndex();
       const manifests: PointManifest[] = [];
       for (const id of await listNames(this.pointsDir(), POINT_SUFFIX)) manifests.push(await this.readPoint(id));
@@ -328,6 +341,9 @@ export class Repository {
         manifests,
         options,
       );
+    } catch (err) {
+      if (wanted) await this.wantPrune().catch(() => undefined);
+      throw err;
     } finally {
       await reader.close();
       await release();

@@ -166,6 +166,12 @@ export class BackupStore {
     return rows.map(toRecord);
   }
 
+  /** Backups writing into a repository now (queued or running). */
+  async openIn(repositoryId: number, q: Queryable = this.db): Promise<number> {
+    const [row] = (await q('backup_jobs').where({ repository_id: repositoryId }).whereIn('status', OPEN_BACKUP).count({ n: '*' })) as { n: number | string }[];
+    return Number(row?.n ?? 0);
+  }
+
   /** The backup locked for update (a delete checks it, then removes it in the same transaction). */
   async lockForUpdate(id: string, tx: Queryable): Promise<BackupRecord | undefined> {
     const row = await tx('backup_jobs').where({ id }).forUpdate().first();

@@ -17,8 +17,9 @@ export interface VmJobInput {
 
 /**
  * `backup.vm`: the engine's VM lifecycle around one VM backup, with its duration measured; once the
- * VM's success is recorded, the flow's retention policy is applied to its points (a retention
- * problem is logged on the VM's job and never changes the VM's result).
+ * VM's success is recorded, the flow's retention policy is applied to its points and the repository
+ * is pruned when points were deleted (a problem there is logged on the VM's job and never changes
+ * the VM's result).
  */
 export class BackupVmHandler {
   constructor(
@@ -47,6 +48,7 @@ export class BackupVmHandler {
     const scope = { flow_id: p.flow_id, execution_id: p.execution_id, vm_context_id: p.vm_context_id, repository_id: p.repository_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` };
     try {
       await this.retention!.apply(scope);
+      await this.retention!.reclaim(scope);
     } catch (err) {
       this.retention!.failed(scope, err);
     }

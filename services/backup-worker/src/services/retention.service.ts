@@ -1,7 +1,8 @@
-import { isRepositoryError, type Repository } from '@vaultflow/backup-repository';
+import { isRepositoryError, type PruneReport, type Repository } from '@vaultflow/backup-repository';
 import type { BackupRecord, Db, Stores } from '@vaultflow/db';
 import { lockDateOf, planRetention, type KeepReason } from '@vaultflow/domain';
 import type { JobLog } from '@vaultflow/engine';
+import { formatBytes } from './capacity-check.js';
 
 /** Where retention runs: after a flow's VM backup succeeded. */
 export interface RetentionScope {
@@ -26,8 +27,8 @@ export interface RetentionOutcome {
  * (planRetention: keep_last, daily, weekly, monthly, yearly in the flow's schedule zone; the newest
  * point always stays). A point the policy lets go is removed like DELETE /backups/{id} removes it:
  * its row (and audit entry) in one transaction after checking it is not locked by an immutable
- * repository and not being restored, then its manifest. Its chunks stay until the repository is
- * pruned; a point that cannot be removed now is reported and tried again after the next backup.
+ * repository and not being restored, then its manifest. A point that cannot be removed now is
+ * reported and tried again after the next backup. Space comes back with {@link reclaim}.
  */
 export class RetentionService {
   constructor(
@@ -79,10 +80,33 @@ export class RetentionService {
     return undefined;
   }
 
+  /**
+   * Prunes the repository (removes chunks no restore point uses any more) when points were deleted
+   * since its last prune, by retention or through the API, and no backup is writing into it: a prune
+   * holds the repository alone. A busy repository (a backup, restore or verify started meanwhile) is
+   * left for the prune after a later backup.
+   */
+  async reclaim(scope: RetentionScope): Promise<PruneReport | undefined> {
+    const row = await this.stores.repositories.get(scope.repository_id);
+    if (!row) return undefined;
+    const repo = await this.repositoryAt(row.config.path);
+    if (!(await repo.pruneWanted()) || (await this.stores.backups.openIn(scope.repository_id)) > 0) return undefined;
+    let report: PruneReport;
+    try {
+      report = await repo.prune();
+    } catch (err) {
+      if (isRepositoryError(err, 'LOCKED')) return undefined;
+      throw err;
+    }
+    const ids = { flow_id: scope.flow_id, execution_id: scope.execution_id, job_id: scope.job_id };
+    void this.log.info(ids, 'prune', `Repository "${row.name}" pruned: ${formatBytes(report.bytes_freed)} freed (${report.chunks_removed} chunk(s) no restore point uses; ${report.packs_deleted} pack(s) deleted, ${report.packs_rewritten} rewritten)`);
+    return report;
+  }
+
   /** Logs a retention pass that failed on the VM's job; the points stay, and the next backup tries again. */
   failed(scope: RetentionScope, err: unknown): void {
     const ids = { flow_id: scope.flow_id, execution_id: scope.execution_id, job_id: scope.job_id };
-    void this.log.warn(ids, 'retention', `Retention could not run: ${err instanceof Error ? err.message : String(err)}; the restore points stay, and the next backup tries again`);
+    void this.log.warn(ids, 'retention', `Retention or prune could not finish: ${err instanceof Error ? err.message : String(err)}; what was not removed stays, and the next backup tries again`);
   }
 
   private report(scope: RetentionScope, o: RetentionOutcome, keep: Map<string, KeepReason[]>): void {
