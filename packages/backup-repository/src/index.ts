@@ -14,6 +14,7 @@ export { ExtentTable, type Extent } from './extent-table.js';
 export { fileSink, writableSink, type RestoreSink, type RestoreProgress } from './disk-image.js';
 export type { VerifyReport, VerifyProgress, DamagedChunk, DamagedPoint } from './verify.js';
 export type { PruneReport, PruneOptions } from './prune.js';
+export type { CopyReport } from './point-copy.js';
 export { RepositoryError, isRepositoryError, type RepositoryErrorCode } from './repository-error.js';
 export type { LockOptions } from './repository-lock.js';
 export { restoredImageName, partialImageName } from './restore-files.js';

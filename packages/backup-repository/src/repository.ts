@@ -13,7 +13,9 @@ import {
   PACK_SUFFIX, PACKS_DIR, POINT_SUFFIX, POINTS_DIR, PRUNE_WANTED_FILE, randomId,
 } from './format.js';
 import { ManifestCache } from './manifest-cache.js';
-import { readManifest, readManifestHeader, type PointDisk, type PointInfo, type PointManifest } from './manifest.js';
+import { decodeManifest, readManifest, readManifestHeader, type PointDisk, type PointInfo, type PointManifest } from './manifest.js';
+import { PackWriter } from './pack-writer.js';
+import { copyChunks, type CopyReport } from './point-copy.js';
 import { PointWriter, type WriteProgress } from './point-writer.js';
 import { prunePacks, type PruneOptions, type PruneReport } from './prune.js';
 import { RepositoryError } from './repository-error.js';
@@ -222,6 +224,59 @@ export class Repository {
     }
     this.manifestCache.forget(id);
     await this.wantPrune();
+  }
+
+  /**
+   * Copies restore point `pointId` of `source` (another repository) into this one under the same id:
+   * the chunks this repository lacks, as stored and each checked against its sha256 (a damaged chunk
+   * fails the copy with CHUNK_CORRUPT), then their index, then the source's manifest, byte for byte,
+   * written last like any point's. A crash leaves this repository as it was, plus unreferenced chunks
+   * for prune. A point this repository has already is left alone. Both repositories are held shared
+   * (a prune of either waits); repositories with different chunk sizes are refused.
+   */
+  async copyPointFrom(source: Repository, pointId: string): Promise<CopyReport> {
+    if (!/^[\w.-]+$/.test(pointId)) throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${pointId}`);
+    if (source.config.chunk_size > this.config.chunk_size) {
+      throw new RepositoryError('INVALID_ARGUMENT', `chunks of ${source.config.chunk_size} bytes do not fit this repository's ${this.config.chunk_size}-byte chunks`);
+    }
+    const releaseSource = await source.locks.acquireShared();
+    const reader = source.newReader();
+    try {
+      const release = await this.locks.acquireShared();
+      try {
+        let bytes: Buffer;
+        try {
+          bytes = await readFile(source.pointFile(pointId));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${pointId}`);
+          throw err;
+        }
+        const manifest = decodeManifest(pointId, bytes);
+        if (await stat(this.pointFile(pointId)).then(() => true, () => false)) {
+          const ids = new Set<string>();
+          for (const d of manifest.disks) d.extents.chunkIds(ids);
+          return { point: pointId, chunks: ids.size, chunks_copied: 0, bytes_copied: 0, already_present: true };
+        }
+        await source.refreshIndex();
+        await this.refreshIndex();
+        const packs = new PackWriter(path.join(this.root, PACKS_DIR), this.pool, { packSize: this.config.pack_size, chunkSize: this.config.chunk_size, onDurable: (p) => this.index.addPack(p) });
+        try {
+          const report = await copyChunks(manifest, { index: source.index, reader, workers: source.workers }, { index: this.index }, packs, this.pool, source.config.chunk_size);
+          const finished = await packs.finish();
+          if (finished.length > 0) await this.index.writeIndexFile(finished);
+          await writeFileAtomic(this.pointFile(pointId), [bytes]);
+          return { ...report, already_present: false };
+        } catch (err) {
+          await packs.abort();
+          throw err;
+        }
+      } finally {
+        await release();
+      }
+    } finally {
+      await reader.close();
+      await releaseSource();
+    }
   }
 
   /** True when points were deleted since the last prune (by any process): a prune may free space. */

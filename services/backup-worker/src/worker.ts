@@ -10,6 +10,7 @@ import { CapacityGuard, type StatFs } from './services/capacity-check.js';
 import { RestoreService } from './services/restore.service.js';
 import { DatastoreUploader } from './services/restore-upload.js';
 import { createWorkerMetrics } from './metrics.js';
+import { CopyService } from './services/copy.service.js';
 import { RetentionService } from './services/retention.service.js';
 import { VmBackupService, type PasswordOpener, type VsphereConnect } from './services/vm-backup.service.js';
 import { DiskReaderFactory, type DiskReaderSettings } from './services/disk-reader-factory.js';
@@ -49,7 +50,8 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
   const service = new VmBackupService({ stores, secrets: deps.secrets, log: engine.log, logger: deps.logger, metrics, ...(deps.connect ? { connect: deps.connect } : {}), readers: new DiskReaderFactory(deps.readers), capacity: new CapacityGuard(deps.statfs) });
   const workerId = deps.workerId ?? `backup-worker-${randomUUID().slice(0, 8)}`;
   const retention = new RetentionService(deps.db, stores, engine.log, (root) => service.repository(root));
-  const handler = new BackupVmHandler(engine.runner, service, metrics, workerId, deps.checkEveryMs, retention);
+  const copies = new CopyService(stores, engine.log, (root) => service.repository(root));
+  const handler = new BackupVmHandler(engine.runner, service, metrics, workerId, deps.checkEveryMs, retention, copies);
   const spec = JOBS['backup.vm'];
   const api = apiJobs({
     stores, backups: service, restores: new RestoreService(stores, new DatastoreUploader(stores, deps.secrets, deps.connect)), releaser: engine.releaser,

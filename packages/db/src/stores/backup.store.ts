@@ -166,6 +166,31 @@ export class BackupStore {
     return rows.map(toRecord);
   }
 
+  /**
+   * Records a copy of a successful backup's restore point in another repository (a policy's copy
+   * rule): a successful backup of the same VM, execution, type and disks, in `repositoryId`, locked
+   * like any point of that repository. The VM's last backup stays the original.
+   */
+  async insertCopy(source: BackupRecord, c: { id: string; repository_id: number; bytes_stored: number; created_by: string }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const at = new Date();
+      await tx('backup_jobs').insert({
+        id: c.id, vm_context_id: source.vm_context_id, repository_id: c.repository_id, flow_execution_id: source.flow_execution_id, policy_id: source.policy_id,
+        backup_type: source.backup_type, requested_type: source.requested_type, consistency: source.consistency, status: 'success', phase: 'done',
+        manifest_ref: source.manifest_ref, bytes_total: source.bytes_total, bytes_transferred: source.bytes_transferred, bytes_stored: c.bytes_stored,
+        started_at: source.started_at, completed_at: at, created_by: c.created_by,
+      });
+      const disks = (await tx('backup_disks').where({ backup_job_id: source.id }).select()) as Record<string, unknown>[];
+      if (disks.length) await tx('backup_disks').insert(disks.map(({ id: _id, created_at: _at, ...d }) => ({ ...d, backup_job_id: c.id })));
+      await tx.raw(
+        `UPDATE backup_jobs b JOIN backup_repositories r ON r.id = b.repository_id
+            SET b.locked_until = b.completed_at + INTERVAL r.immutable_retention_days DAY
+          WHERE b.id = ? AND r.immutable_enabled AND r.immutable_retention_days > 0`,
+        [c.id],
+      );
+    });
+  }
+
   /** Backups writing into a repository now (queued or running). */
   async openIn(repositoryId: number, q: Queryable = this.db): Promise<number> {
     const [row] = (await q('backup_jobs').where({ repository_id: repositoryId }).whereIn('status', OPEN_BACKUP).count({ n: '*' })) as { n: number | string }[];

@@ -103,10 +103,10 @@ export class RetentionService {
     return report;
   }
 
-  /** Logs a retention pass that failed on the VM's job; the points stay, and the next backup tries again. */
+  /** Logs on the VM's job a copy, retention or prune pass that failed; the next backup tries again. */
   failed(scope: RetentionScope, err: unknown): void {
     const ids = { flow_id: scope.flow_id, execution_id: scope.execution_id, job_id: scope.job_id };
-    void this.log.warn(ids, 'retention', `Retention or prune could not finish: ${err instanceof Error ? err.message : String(err)}; what was not removed stays, and the next backup tries again`);
+    void this.log.warn(ids, 'retention', `Copies, retention or prune could not finish: ${err instanceof Error ? err.message : String(err)}; nothing of the backup is lost, and the next backup tries again`);
   }
 
   private report(scope: RetentionScope, o: RetentionOutcome, keep: Map<string, KeepReason[]>): void {

@@ -33,7 +33,7 @@ export class FlowCheckService {
     else warn('destination', `Replication to ${flow.destination_type} is recorded, but this version of Vaultflow runs backup flows only`);
 
     if (flow.policy_id === null) warn('policy', 'No retention policy: restore points are kept until deleted by hand');
-    else ok('policy', `Retention policy "${flow.policy_name}"`);
+    else await this.checkPolicy(flow.policy_id, flow.repository_id, ok, warn);
 
     let fires: Date[] = [];
     if (!flow.schedule_id) warn('schedule', 'No schedule: the flow runs only when started by hand or through the API');
@@ -50,6 +50,28 @@ export class FlowCheckService {
     const errors = checks.filter((c) => c.severity === 'error').map((c) => c.message);
     const warnings = checks.filter((c) => c.severity === 'warning').map((c) => c.message);
     return { valid: errors.length === 0, errors, warnings, checks, next_fire_times: fires.map((d) => d.toISOString()) };
+  }
+
+  /** The policy in words: what it keeps after each backup, and where its copy rules copy to. */
+  private async checkPolicy(policyId: number, repositoryId: number | null, ok: (n: string, m: string) => void, warn: (n: string, m: string) => void) {
+    const policy = await this.stores.policies.get(policyId);
+    if (!policy) return warn('policy', `Policy ${policyId} does not exist any more: restore points are kept until deleted by hand`);
+    const keeps = (['last', 'daily', 'weekly', 'monthly', 'yearly'] as const)
+      .map((k) => [k, policy[`keep_${k}`]] as const)
+      .filter(([, n]) => n !== null)
+      .map(([k, n]) => (k === 'last' ? `the last ${n}` : `${n} ${k}`));
+    ok('policy', `Retention policy "${policy.name}" keeps ${keeps.join(', ')} restore point(s) per VM after each backup (the newest always)`);
+    for (const rule of policy.copy_rules) {
+      const where = `repository "${rule.destination_repository_name ?? rule.destination_repository_id}"`;
+      if (!rule.enabled) continue;
+      if (rule.destination_repository_id === repositoryId) warn('copy', `A copy rule copies to ${where}, which is the flow's own repository: it is skipped`);
+      else if (rule.copy_mode === 'scheduled') warn('copy', `The copy rule to ${where} is "scheduled": this version copies only right after each backup (mode "immediate"), so it does not run`);
+      else {
+        const dest = await this.stores.repositories.get(rule.destination_repository_id);
+        if (!dest?.enabled) warn('copy', `Copies go to ${where}, which is disabled: they are made once it is enabled again`);
+        else ok('copy', `Each backup is copied to ${where}${rule.verify_after_copy ? ' and verified there' : ''}`);
+      }
+    }
   }
 
   private async checkTarget(flow: FlowRecord, ok: (n: string, m: string) => void, warn: (n: string, m: string) => void, fail: (n: string, m: string) => void) {

@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { startBackupWorker, type BackupWorker } from '@vaultflow/backup-worker';
+import { startOrchestrator, type Orchestrator } from '@vaultflow/flow-orchestrator';
+import { createLogger } from '@vaultflow/logging';
+import { SecretBox } from '@vaultflow/security';
+import { TEST_REDIS_URL, startVcsim, type Vcsim, type VcsimVm } from '@vaultflow/testing';
+import { noise, sha256 } from '../support/backup-lab.js';
+import { makeRepository } from '../support/fixtures.js';
+import { startHub, unique, type TestHub } from '../support/hub.js';
+import { finishedExecution, startExecution, vcsimEndpoint } from '../support/vcenter-lab.js';
+
+// A policy's copy rule (3-2-1): after each VM backup of the flow, the real backup worker copies the
+// restore point into a second repository (only the chunks it lacks, each checked, then verified), the
+// copy is a backup of that repository that the API lists, streams and restores bit for bit; a copy that
+// cannot be made is logged and caught up by the next run; retention applies in both repositories.
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CAPACITY = 2 * MiB;
+const API = '/api/v1';
+
+describe('copy rules: every restore point in a second repository', function () {
+  this.timeout(180_000);
+  let hub: TestHub;
+  let vc: Vcsim;
+  let vm: VcsimVm;
+  let vmId: string;
+  let primary: { id: number; name: string; path: string };
+  let second: { id: number; name: string; path: string };
+  let flowId: string;
+  let orchestrator: Orchestrator;
+  let worker: BackupWorker;
+  const made: Array<{ id: string; image: Buffer; execution: string }> = [];
+
+  const key = () => vm.disks[0]!.key;
+  const backupsIn = async (repositoryId: number): Promise<any[]> => {
+    const res = await hub.admin.get(`${API}/backups?repository_id=${repositoryId}&vm_context_id=${vmId}&limit=100`);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    return res.body.backups;
+  };
+  const logsOf = async (executionId: string, step: string): Promise<Array<{ level: string; message: string }>> =>
+    hub.db.db('job_logs').where({ execution_id: executionId, step }).orderBy('id').select('level', 'message');
+  /** The disk image of a backup as the API streams it. */
+  const imageOf = async (backupId: string): Promise<Buffer> => {
+    const res = await fetch(`${hub.url}${API}/backups/${backupId}/disks/${key()}/image`, { headers: { authorization: `Bearer ${hub.admin.token}` } });
+    expect(res.status).to.equal(200);
+    return Buffer.from(await res.arrayBuffer());
+  };
+
+  async function runOnce(i: number): Promise<string> {
+    await vc.write(vm.ref, key(), 0, noise(64 * KiB, i + 0.25));
+    const image = await readFile(vm.disks[0]!.flatPath);
+    const done = await finishedExecution(hub, flowId, await startExecution(hub, flowId));
+    expect(done.status, JSON.stringify(done)).to.equal('success');
+    const b = await hub.db.db('backup_jobs').where({ flow_execution_id: done.id, repository_id: primary.id }).first();
+    made.push({ id: b.id, image, execution: done.id });
+    return done.id;
+  }
+
+  before(async () => {
+    hub = await startHub();
+    vc = await startVcsim({ vms: 1, disks: 1, diskMb: CAPACITY / MiB, pageBytes: MiB });
+    vm = (await vc.info()).vms[0]!;
+    await vc.write(vm.ref, key(), MiB, noise(512 * KiB, 0.9));
+    const reg = await hub.admin.post(`${API}/vcenters`, { name: unique('vcsim'), ...vcsimEndpoint(vc) });
+    expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
+    vmId = (await hub.db.db('vm_contexts').where({ vcenter_id: reg.body.id, moref: vm.ref }).first()).context_id;
+    primary = await makeRepository(hub);
+    second = await makeRepository(hub);
+    const policy = await hub.admin.post(`${API}/policies`, {
+      name: unique('two copies'), retention: { keep_last: 2 },
+      copy_rules: [{ destination_repository_id: second.id, copy_mode: 'immediate', verify_after_copy: true }],
+    });
+    expect(policy.status, JSON.stringify(policy.body)).to.equal(201);
+    const flow = await hub.admin.post(`${API}/protection-flows`, { name: unique('copied'), flow_type: 'backup', target_type: 'vm', target_id: vmId, repository_id: primary.id, policy_id: policy.body.id });
+    expect(flow.status, JSON.stringify(flow.body)).to.equal(201);
+    flowId = flow.body.id;
+    const logger = createLogger('copy-rules-test', (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent');
+    orchestrator = await startOrchestrator({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, logger, reconcileSeconds: 3600, sweepSeconds: 3600 });
+    worker = await startBackupWorker({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, secrets: new SecretBox(hub.secretKey), logger, checkEveryMs: 500 });
+  });
+  after(async () => {
+    await worker?.close();
+    await orchestrator?.close();
+    await vc?.stop();
+    await hub?.stop();
+  });
+
+  it('the dry run says what the policy keeps and where it copies', async () => {
+    const res = await hub.admin.post(`${API}/protection-flows/${flowId}/test`);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    const byName = (n: string) => res.body.checks.filter((c: { name: string }) => c.name === n).map((c: { message: string }) => c.message);
+    expect(byName('policy')[0]).to.match(/^Retention policy ".+" keeps the last 2 restore point\(s\) per VM after each backup/);
+    expect(byName('copy')).to.deep.equal([`Each backup is copied to repository "${second.name}" and verified there`]);
+  });
+
+  it('copies the first point whole, verified, as a backup of the second repository that streams bit for bit', async () => {
+    const exec = await runOnce(0);
+    const lines = await logsOf(exec, 'copy');
+    expect(lines).to.have.length(1);
+    expect(lines[0]!.level).to.equal('info');
+    expect(lines[0]!.message).to.match(new RegExp(`^Copied backup ${made[0]!.id} to repository "${second.name}" as ${made[0]!.id}-c${second.id}: (\\d+) of \\1 chunk\\(s\\) were new there .*, verified$`));
+    const copies = await backupsIn(second.id);
+    expect(copies.map((b) => b.id)).to.deep.equal([`${made[0]!.id}-c${second.id}`]);
+    const copy = (await hub.admin.get(`${API}/backups/${copies[0].id}`)).body;
+    expect(copy).to.include({ status: 'success', repository_id: second.id, vm_context_id: vmId, flow_execution_id: exec });
+    expect(sha256(await imageOf(copy.id))).to.equal(sha256(made[0]!.image));
+  });
+
+  it('copies an incremental as the chunks the second repository lacks', async () => {
+    const exec = await runOnce(1);
+    const [line] = await logsOf(exec, 'copy');
+    const [, copied, total] = /: (\d+) of (\d+) chunk/.exec(line!.message)!;
+    expect(Number(copied)).to.equal(1);
+    expect(Number(total)).to.be.greaterThan(1);
+    expect(sha256(await imageOf(`${made[1]!.id}-c${second.id}`))).to.equal(sha256(made[1]!.image));
+  });
+
+  it('a copy that cannot be made is logged, the backup stands, and the next run catches up; retention holds in both repositories', async () => {
+    expect((await hub.admin.put(`${API}/repositories/${second.id}`, { enabled: false })).status).to.equal(200);
+    const failed = await runOnce(2);
+    const [warn] = await logsOf(failed, 'copy');
+    expect(warn).to.deep.include({ level: 'warn' });
+    expect(warn!.message).to.contain(`Copy to repository "${second.name}" failed: the repository is disabled`);
+    expect((await hub.admin.get(`${API}/backups/${made[2]!.id}`)).body.status).to.equal('success');
+
+    expect((await hub.admin.put(`${API}/repositories/${second.id}`, { enabled: true })).status).to.equal(200);
+    const caughtUp = await runOnce(3);
+    const lines = (await logsOf(caughtUp, 'copy')).map((l) => l.message);
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.contain(`Copied backup ${made[2]!.id} `);
+    expect(lines[1]).to.contain(`Copied backup ${made[3]!.id} `);
+    // keep_last 2 in each repository: the points of runs 3 and 4, in both, bit for bit
+    expect((await backupsIn(primary.id)).map((b) => b.id).sort()).to.deep.equal([made[2]!.id, made[3]!.id].sort());
+    expect((await backupsIn(second.id)).map((b) => b.id).sort()).to.deep.equal([made[2]!.id, made[3]!.id].map((id) => `${id}-c${second.id}`).sort());
+    for (const m of made.slice(2)) expect(sha256(await imageOf(`${m.id}-c${second.id}`))).to.equal(sha256(m.image));
+  });
+});
