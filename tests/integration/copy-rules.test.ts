@@ -1,14 +1,11 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
-import { startBackupWorker, type BackupWorker } from '@vaultflow/backup-worker';
-import { startOrchestrator, type Orchestrator } from '@vaultflow/flow-orchestrator';
-import { createLogger } from '@vaultflow/logging';
-import { SecretBox } from '@vaultflow/security';
-import { TEST_REDIS_URL, startVcsim, type Vcsim, type VcsimVm } from '@vaultflow/testing';
+import type { Vcsim, VcsimVm } from '@vaultflow/testing';
 import { noise, sha256 } from '../support/backup-lab.js';
 import { makeRepository } from '../support/fixtures.js';
-import { startHub, unique, type TestHub } from '../support/hub.js';
-import { finishedExecution, startExecution, vcsimEndpoint } from '../support/vcenter-lab.js';
+import { startFlowLab, type FlowLab } from '../support/flow-lab.js';
+import { unique, type TestHub } from '../support/hub.js';
+import { finishedExecution, startExecution } from '../support/vcenter-lab.js';
 
 // A policy's copy rule (3-2-1): after each VM backup of the flow, the real backup worker copies the
 // restore point into a second repository (only the chunks it lacks, each checked, then verified), the
@@ -29,8 +26,7 @@ describe('copy rules: every restore point in a second repository', function () {
   let primary: { id: number; name: string; path: string };
   let second: { id: number; name: string; path: string };
   let flowId: string;
-  let orchestrator: Orchestrator;
-  let worker: BackupWorker;
+  let lab: FlowLab;
   const made: Array<{ id: string; image: Buffer; execution: string }> = [];
 
   const key = () => vm.disks[0]!.key;
@@ -59,13 +55,9 @@ describe('copy rules: every restore point in a second repository', function () {
   }
 
   before(async () => {
-    hub = await startHub();
-    vc = await startVcsim({ vms: 1, disks: 1, diskMb: CAPACITY / MiB, pageBytes: MiB });
-    vm = (await vc.info()).vms[0]!;
+    lab = await startFlowLab('copy-rules-test', CAPACITY / MiB);
+    ({ hub, vc, vm, vmId } = lab);
     await vc.write(vm.ref, key(), MiB, noise(512 * KiB, 0.9));
-    const reg = await hub.admin.post(`${API}/vcenters`, { name: unique('vcsim'), ...vcsimEndpoint(vc) });
-    expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
-    vmId = (await hub.db.db('vm_contexts').where({ vcenter_id: reg.body.id, moref: vm.ref }).first()).context_id;
     primary = await makeRepository(hub);
     second = await makeRepository(hub);
     const policy = await hub.admin.post(`${API}/policies`, {
@@ -76,16 +68,8 @@ describe('copy rules: every restore point in a second repository', function () {
     const flow = await hub.admin.post(`${API}/protection-flows`, { name: unique('copied'), flow_type: 'backup', target_type: 'vm', target_id: vmId, repository_id: primary.id, policy_id: policy.body.id });
     expect(flow.status, JSON.stringify(flow.body)).to.equal(201);
     flowId = flow.body.id;
-    const logger = createLogger('copy-rules-test', (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent');
-    orchestrator = await startOrchestrator({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, logger, reconcileSeconds: 3600, sweepSeconds: 3600 });
-    worker = await startBackupWorker({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, secrets: new SecretBox(hub.secretKey), logger, checkEveryMs: 500 });
   });
-  after(async () => {
-    await worker?.close();
-    await orchestrator?.close();
-    await vc?.stop();
-    await hub?.stop();
-  });
+  after(async () => lab?.close());
 
   it('the dry run says what the policy keeps and where it copies', async () => {
     const res = await hub.admin.post(`${API}/protection-flows/${flowId}/test`);

@@ -1,15 +1,12 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { Repository } from '@vaultflow/backup-repository';
-import { startBackupWorker, type BackupWorker } from '@vaultflow/backup-worker';
-import { startOrchestrator, type Orchestrator } from '@vaultflow/flow-orchestrator';
-import { createLogger } from '@vaultflow/logging';
-import { SecretBox } from '@vaultflow/security';
-import { TEST_REDIS_URL, startVcsim, type Vcsim, type VcsimVm } from '@vaultflow/testing';
+import type { Vcsim, VcsimVm } from '@vaultflow/testing';
 import { follow, noise, sha256 } from '../support/backup-lab.js';
 import { makeRepository } from '../support/fixtures.js';
-import { startHub, unique, type TestHub } from '../support/hub.js';
-import { finishedExecution, startExecution, vcsimEndpoint } from '../support/vcenter-lab.js';
+import { startFlowLab, type FlowLab } from '../support/flow-lab.js';
+import { unique, type TestHub } from '../support/hub.js';
+import { finishedExecution, startExecution } from '../support/vcenter-lab.js';
 import { restoredSha256 } from '../../packages/backup-repository/src/testing/restored-sha.js';
 
 // A flow's retention policy, applied by the real backup worker after each successful VM backup of a
@@ -31,8 +28,7 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
   let vmId: string;
   let repo: { id: number; name: string; path: string };
   let flowId: string;
-  let orchestrator: Orchestrator;
-  let worker: BackupWorker;
+  let lab: FlowLab;
   /** Per execution, in order: the backup it made and the disk's content at its snapshot. */
   const made: Array<{ id: string; point: string; image: Buffer }> = [];
   let manual: string;
@@ -57,28 +53,16 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
   const logsOf = async (executionId: string, step = 'retention'): Promise<string[]> => (await hub.db.db('job_logs').where({ execution_id: executionId, step }).orderBy('id').select('message')).map((r: { message: string }) => r.message);
 
   before(async () => {
-    hub = await startHub();
-    vc = await startVcsim({ vms: 1, disks: 1, diskMb: CAPACITY / MiB, pageBytes: MiB });
-    vm = (await vc.info()).vms[0]!;
-    const reg = await hub.admin.post(`${API}/vcenters`, { name: unique('vcsim'), ...vcsimEndpoint(vc) });
-    expect(reg.status, JSON.stringify(reg.body)).to.equal(201);
-    vmId = (await hub.db.db('vm_contexts').where({ vcenter_id: reg.body.id, moref: vm.ref }).first()).context_id;
+    lab = await startFlowLab('retention-test', CAPACITY / MiB);
+    ({ hub, vc, vm, vmId } = lab);
     repo = await makeRepository(hub);
     const policy = await hub.admin.post(`${API}/policies`, { name: unique('keep two'), retention: { keep_last: 2 } });
     expect(policy.status, JSON.stringify(policy.body)).to.equal(201);
     const flow = await hub.admin.post(`${API}/protection-flows`, { name: unique('kept'), flow_type: 'backup', target_type: 'vm', target_id: vmId, repository_id: repo.id, policy_id: policy.body.id });
     expect(flow.status, JSON.stringify(flow.body)).to.equal(201);
     flowId = flow.body.id;
-    const logger = createLogger('retention-test', (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent');
-    orchestrator = await startOrchestrator({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, logger, reconcileSeconds: 3600, sweepSeconds: 3600 });
-    worker = await startBackupWorker({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, secrets: new SecretBox(hub.secretKey), logger, checkEveryMs: 500 });
   });
-  after(async () => {
-    await worker?.close();
-    await orchestrator?.close();
-    await vc?.stop();
-    await hub?.stop();
-  });
+  after(async () => lab?.close());
 
   it('keeps every point while the policy allows them (keep_last 2: two executions)', async () => {
     for (const i of [0, 1]) {
