@@ -373,6 +373,8 @@ describe('flows-api: protection flows', () => {
       const gaps = res.body.next_fire_times.slice(1).map((t: string, i: number) => Date.parse(t) - Date.parse(res.body.next_fire_times[i]));
       expect(gaps.every((g: number) => g === 15 * 60_000)).to.equal(true);
       expect(res.body.checks.map((c: { name: string }) => c.name)).to.include.members(['target', 'repository', 'policy', 'schedule']);
+      // the fixture's policy keeps the last 7 and 4 weekly
+      expect(res.body.checks.find((c: { name: string }) => c.name === 'policy').message).to.match(/^Retention policy ".+" keeps the last 7 and 4 weekly restore point\(s\) per VM after each backup \(the newest always\)$/);
       expect((await hub.admin.get(`${P}/${f.id}`)).body).to.deep.equal(before.body);
     });
 

@@ -60,7 +60,8 @@ export class FlowCheckService {
       .map((k) => [k, policy[`keep_${k}`]] as const)
       .filter(([, n]) => n !== null)
       .map(([k, n]) => (k === 'last' ? `the last ${n}` : `${n} ${k}`));
-    ok('policy', `Retention policy "${policy.name}" keeps ${keeps.join(', ')} restore point(s) per VM after each backup (the newest always)`);
+    const said = keeps.length > 1 ? `${keeps.slice(0, -1).join(', ')} and ${keeps.at(-1)}` : keeps[0] ?? 'every';
+    ok('policy', `Retention policy "${policy.name}" keeps ${said} restore point(s) per VM after each backup (the newest always)`);
     for (const rule of policy.copy_rules) {
       const where = `repository "${rule.destination_repository_name ?? rule.destination_repository_id}"`;
       if (!rule.enabled) continue;
