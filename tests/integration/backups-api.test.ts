@@ -357,6 +357,36 @@ describe('backups API: backups on demand, restores and disk images', function ()
     expect((await operator.get(`${API}/backups/${ids[0]}/restores`)).status).to.equal(200);
   });
 
+  it('prunes the repository on request: what the deleted point alone used is freed, every other point still restores', async () => {
+    const repository = await Repository.open(repo.path);
+    expect(await repository.pruneWanted(), 'the deletion asked for a prune').to.equal(true);
+    const points = (await repository.listPoints()).length;
+    expect((await viewer.post(`${API}/repositories/${repo.id}/prune`)).status).to.equal(403);
+    expect((await operator.post(`${API}/repositories/987654/prune`)).status).to.equal(404);
+    // a reader of the repository (another process's image stream, say) holds it: the prune is refused with
+    // the reason, and runs once the reader is gone
+    const live = ids.find((id) => id !== ids[1])!;
+    const reading = await repository.readRange(await pointOf(live), String(keys()[0]), 0, 4096);
+    const busy = await operator.post(`${API}/repositories/${repo.id}/prune`);
+    expect(busy.status, JSON.stringify(busy.body)).to.equal(409);
+    expect(busy.body.error).to.include({ code: 'REPOSITORY_BUSY' });
+    expect(busy.body.error.message).to.contain('is in use by a backup, restore, verify or prune');
+    reading.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await operator.post(`${API}/repositories/${repo.id}/prune`);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.include({ repository_id: repo.id, points });
+    expect(res.body.bytes_freed).to.be.a('number').and.at.least(0);
+    expect(await repository.pruneWanted()).to.equal(false);
+    for (const [i, id] of ids.entries()) {
+      if (!(await row(id))) continue; // deleted above
+      for (const k of keys()) expect(await restoredSha256(repository, await pointOf(id), String(k), CAPACITY), `${id}/${k}`).to.equal(sha256(images[i]!.get(String(k))!));
+    }
+    const audit = await hub.db.db('audit_log').where({ action: 'repository.prune', entity_id: String(repo.id) }).first();
+    expect(audit.actor).to.equal(await operatorName());
+    expect((await hub.admin.post(`${API}/repositories/${repo.id}/prune`)).body).to.include({ chunks_removed: 0, packs_deleted: 0, bytes_freed: 0 });
+  });
+
   it('leaves no snapshot on the simulator', async () => {
     for (const v of (await vc.info()).vms) expect(v.snapshots, v.ref).to.deep.equal([]);
   });

@@ -186,7 +186,9 @@ async function writeZeroes(sink: RestoreSink, offset: number, length: number): P
 
 /** A Readable of the bytes in [start, end); every data buffer it emits is its own copy. */
 export function rangeStream(segments: AsyncGenerator<Segment>, onEnd: () => Promise<void>): Readable {
+  let started = false;
   async function* copies(): AsyncGenerator<Buffer> {
+    started = true;
     try {
       for await (const s of segments) {
         if (s.data) yield Buffer.from(s.data);
@@ -200,5 +202,11 @@ export function rangeStream(segments: AsyncGenerator<Segment>, onEnd: () => Prom
       await onEnd();
     }
   }
-  return Readable.from(copies(), { objectMode: false });
+  const stream = Readable.from(copies(), { objectMode: false });
+  // a stream destroyed before its first read (the client left at once) never enters copies(), so its
+  // `finally` would never release what the range holds (the repository's shared lock among others)
+  stream.once('close', () => {
+    if (!started) onEnd().catch(() => undefined);
+  });
+  return stream;
 }

@@ -14,7 +14,7 @@ async function readAll(repo: Repository, id: string, offset: number, length: num
   return Buffer.concat(parts);
 }
 
-describe('manifest cache: ranged reads of a disk image', function () {
+describe('ranged reads of a disk image: the manifest cache, and the lock they hold', function () {
   this.timeout(60_000);
   let dir: string;
   let root: string;
@@ -59,6 +59,19 @@ describe('manifest cache: ranged reads of a disk image', function () {
       await writeFile(file, good);
     }
     expect((await readAll(repo, id, MiB, 10)).equals(image.subarray(MiB, MiB + 10))).to.equal(true);
+  });
+
+  it('a range stream closed before its first read lets go of the repository (a client that left at once)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const stream = await repo.readRange(id, '2000', 0, 1000);
+      stream.destroy();
+      await new Promise((r) => setTimeout(r, 20)); // 'close', then the release
+    }
+    const partly = await repo.readRange(id, '2000', 0, 2 * MiB);
+    for await (const _ of partly) break; // one piece read, then the reader goes away
+    await new Promise((r) => setTimeout(r, 20));
+    // a prune needs the repository alone: it fails with LOCKED while any range still holds it
+    expect((await (await Repository.open(root)).prune()).points).to.equal(1);
   });
 
   it('never serves a deleted point from memory, whoever deleted it', async () => {

@@ -108,6 +108,19 @@ export const VerifyResponse = named(
 );
 export type VerifyResponse = Static<typeof VerifyResponse>;
 
+export const PruneResponse = named(
+  'PruneResponse',
+  Type.Object({
+    repository_id: Type.Integer(),
+    points: Type.Integer({ description: 'restore points whose chunks were kept' }),
+    chunks_removed: Type.Integer({ description: 'chunks no restore point uses any more' }),
+    packs_deleted: Type.Integer(),
+    packs_rewritten: Type.Integer({ description: 'packs mostly unused, whose live chunks were copied into new packs' }),
+    bytes_freed: Type.Integer(),
+  }),
+);
+export type PruneResponse = Static<typeof PruneResponse>;
+
 const tag = 'Backups';
 export const backupEndpoints = {
   list: endpoint({ operationId: 'listBackups', method: 'get', path: '/backups', tag, summary: 'Restore points, newest first by default', permission: 'read', query: BackupListQuery, responses: { 200: BackupListResponse } }),
@@ -124,7 +137,7 @@ export const backupEndpoints = {
   remove: endpoint({
     operationId: 'deleteBackup', method: 'delete', path: '/backups/:id', tag, summary: 'Delete a restore point', permission: 'operate', params: IdParams, responses: { 204: null },
     description:
-      'Removes the backup record and its restore point (the manifest). No other point depends on it; chunks only it referenced stay until the repository is pruned. ' +
+      'Removes the backup record and its restore point (the manifest). No other point depends on it; chunks only it referenced stay until the repository is pruned (after the next flow backup into it, or POST /repositories/{id}/prune). ' +
       'Refused with 409 BACKUP_IMMUTABLE (the lock date in `details`, field `locked_until`) while the point is locked by its immutable repository, 409 BACKUP_RUNNING while the backup is open and 409 BACKUP_IN_USE while a restore of it runs.',
   }),
   image: endpoint({
@@ -140,5 +153,11 @@ export const backupEndpoints = {
   verify: endpoint({
     operationId: 'verifyRepository', method: 'post', path: '/repositories/:id/verify', tag: 'Repositories', summary: 'Re-read and re-hash every chunk the restore points use; report damaged points', permission: 'operate', params: IntIdParams, responses: { 200: VerifyResponse },
     description: 'Synchronous: answers when every chunk is checked (each once, in pack order). Damaged points are named with their backup and, per disk, the damaged chunks. 409 REPOSITORY_BUSY while a prune holds the repository.',
+  }),
+  prune: endpoint({
+    operationId: 'pruneRepository', method: 'post', path: '/repositories/:id/prune', tag: 'Repositories', summary: 'Free the space of chunks no restore point uses any more', permission: 'operate', params: IntIdParams, responses: { 200: PruneResponse },
+    description:
+      'Synchronous. Deleted restore points (by hand or by a flow\'s retention) leave their chunks behind until a prune; the backup worker prunes a repository by itself after a flow backup into it when points were deleted, and this runs it now (a repository no flow writes to, say). ' +
+      'Packs without a live chunk are deleted, packs more than 20% unused are rewritten. 409 REPOSITORY_BUSY while a backup, restore or verify holds the repository.',
   }),
 };

@@ -27,6 +27,7 @@ import { schedulesRoutes } from './routes/schedules.routes.js';
 import { AuthService } from './services/auth.service.js';
 import { BackupRepositories } from './services/backup-repositories.service.js';
 import { BackupVerifyService } from './services/backup-verify.service.js';
+import { RepositoryPruneService } from './services/repository-prune.service.js';
 import { BackupService } from './services/backup.service.js';
 import { RedisLocks } from './services/discovery-lock.js';
 import { DiscoveryService } from './services/discovery.service.js';
@@ -106,6 +107,7 @@ export function buildApi(deps: ApiDeps) {
     restores: new RestoreService(deps.db, stores, backups, backupJobs),
     images: new RestoreImageService(stores, backups, backupRepos),
     verify: new BackupVerifyService(stores, backupRepos),
+    prune: new RepositoryPruneService(stores, backupRepos),
   };
   const metrics = createMetrics(stores.flows);
   const openapi = buildOpenApi(allEndpoints, {

@@ -3,6 +3,7 @@ import type { Registrar } from '../http/registrar.js';
 import type { BackupVerifyService } from '../services/backup-verify.service.js';
 import type { BackupService } from '../services/backup.service.js';
 import type { RestoreImageService } from '../services/restore-image.service.js';
+import type { RepositoryPruneService } from '../services/repository-prune.service.js';
 import type { RestoreService } from '../services/restore.service.js';
 
 export interface BackupRoutesServices {
@@ -10,6 +11,7 @@ export interface BackupRoutesServices {
   restores: RestoreService;
   images: RestoreImageService;
   verify: BackupVerifyService;
+  prune: RepositoryPruneService;
 }
 
 export function backupsRoutes(reg: Registrar, s: BackupRoutesServices): void {
@@ -20,6 +22,7 @@ export function backupsRoutes(reg: Registrar, s: BackupRoutesServices): void {
   reg.handle(e.remove, async (c) => (await s.backups.remove(c.params.id, c.op), { status: 204 }));
   reg.handle(e.image, async (c) => s.images.answer(c.params.id, c.params.key, c.header('range'), c.header('if-range'), c.requestId));
   reg.handle(e.verify, async (c) => ({ body: await s.verify.verify(c.params.id, c.op) }));
+  reg.handle(e.prune, async (c) => ({ body: await s.prune.prune(c.params.id, c.op) }));
   reg.handle(r.create, async (c) => ({ status: 202, body: await s.restores.create(c.params.id, c.body, c.op) }));
   reg.handle(r.list, async (c) => ({ body: await s.restores.list(c.params.id) }));
   reg.handle(r.get, async (c) => ({ body: await s.restores.get(c.params.id, c.params.restoreId) }));
