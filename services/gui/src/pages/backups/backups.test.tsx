@@ -4,6 +4,7 @@ import userEvent from '@testing-library/user-event';
 import type { Backup, BackupDetail, Repository } from '../../api/types.js';
 import { apiError, fakeApi } from '../../test/fake-api.js';
 import { renderPage } from '../../test/render.js';
+import { PruneDialog } from '../repositories/prune-dialog.js';
 import { VerifyDialog } from '../repositories/verify-dialog.js';
 import { RestorePoints } from './restore-points.js';
 
@@ -72,5 +73,25 @@ describe('repository verification', () => {
     renderPage(<VerifyDialog repo={{ id: 3, name: 'Primary' } as Repository} onClose={() => undefined} />, { role: 'operator' });
     expect(await screen.findByText(/1 damaged restore point found\. Checked 4 restore points, 120 chunks, 5\.0 MiB\./)).toBeTruthy();
     expect(within(screen.getByRole('list', { name: 'Damaged restore points' })).getByText(/2 chunks of disk 2000 are corrupt/)).toBeTruthy();
+  });
+
+  it('frees a repository\'s space only after asking, then says what was freed', async () => {
+    const api = fakeApi({
+      'POST /api/v1/repositories/3/prune': { body: { repository_id: 3, points: 4, chunks_removed: 12, packs_deleted: 1, packs_rewritten: 2, bytes_freed: 7 << 20 } },
+    });
+    renderPage(<PruneDialog repo={{ id: 3, name: 'Primary' } as Repository} onClose={() => undefined} />, { role: 'operator' });
+    expect(screen.getByText(/Restore points are not touched/)).toBeTruthy();
+    expect(api.calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+    await userEvent.click(screen.getByRole('button', { name: 'Free space' }));
+    expect(await screen.findByText(/Freed 7\.0 MiB: 12 chunks no restore point used; 1 pack deleted, 2 rewritten\. 4 restore points kept whole\./)).toBeTruthy();
+  });
+
+  it('a repository in use cannot be pruned now, and the dialog says why', async () => {
+    fakeApi({
+      'POST /api/v1/repositories/4/prune': { status: 409, body: apiError('REPOSITORY_BUSY', 'Repository "Offsite" is in use by a backup, restore, verify or prune: try again once it ends') },
+    });
+    renderPage(<PruneDialog repo={{ id: 4, name: 'Offsite' } as Repository} onClose={() => undefined} />, { role: 'operator' });
+    await userEvent.click(screen.getByRole('button', { name: 'Free space' }));
+    expect(await screen.findByText(/is in use by a backup, restore, verify or prune/)).toBeTruthy();
   });
 });

@@ -17,15 +17,17 @@ import { SearchField } from '../../components/search-box.js';
 import { useListParams } from '../../components/use-list-params.js';
 import { Capacity } from './capacity.js';
 import { RepositoryFormModal } from './repository-form-modal.js';
+import { PruneDialog } from './prune-dialog.js';
 import { VerifyDialog } from './verify-dialog.js';
 
-/** Repositories: CRUD, capacity and verification. */
+/** Repositories: CRUD, capacity, verification and freeing space. */
 export function RepositoriesPage() {
   const { can } = useAuth();
   const list = useListParams('name');
   const [editing, setEditing] = useState<Repository | 'new'>();
   const [removing, setRemoving] = useState<Repository>();
   const [verifying, setVerifying] = useState<Repository>();
+  const [pruning, setPruning] = useState<Repository>();
   const invalidate = useInvalidate(repositoryEndpoints.list);
   const q = useQuery(listQuery(repositoryEndpoints.list, { query: { limit: list.limit, offset: list.offset, sort: list.sort.key as RepositoryListQuery['sort'], order: list.sort.order, search: list.get('search') || undefined, repository_type: (list.get('type') || undefined) as RepositoryListQuery['repository_type'] } }));
   const columns: Column<Repository>[] = [
@@ -41,6 +43,7 @@ export function RepositoriesPage() {
       actionsColumn((r) => (
         <>
           <button type="button" className="btn btn-small" aria-label={`Verify ${r.name}`} onClick={() => setVerifying(r)}>Verify</button>
+          <button type="button" className="btn btn-small" aria-label={`Free space in ${r.name}`} onClick={() => setPruning(r)}>Free space</button>
           {can('configure') && <EditDeleteButtons name={r.name} onEdit={() => setEditing(r)} onDelete={() => setRemoving(r)} />}
         </>
       )),
@@ -68,6 +71,7 @@ export function RepositoriesPage() {
       />
       {q.data && <Pager total={q.data.total} limit={list.limit} offset={list.offset} onChange={list.onPage} />}
       {verifying && <VerifyDialog repo={verifying} onClose={() => setVerifying(undefined)} />}
+      {pruning && <PruneDialog repo={pruning} onClose={() => setPruning(undefined)} />}
       {editing && <RepositoryFormModal repo={editing === 'new' ? undefined : editing} onClose={() => setEditing(undefined)} />}
       {removing && (
         <ConfirmDialog title="Delete repository" confirmLabel="Delete repository" danger onClose={() => setRemoving(undefined)} onConfirm={async () => { await call(repositoryEndpoints.remove, { params: { id: removing.id } }); await invalidate(); }}>
