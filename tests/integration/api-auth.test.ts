@@ -107,7 +107,7 @@ describe('flows-api: authentication, roles, users and API tokens', () => {
         'DELETE /backups/:id', 'GET /backups/:id/disks/:key/image',
         'PATCH /protection-flows/:id/disable', 'PATCH /protection-flows/:id/enable', 'POST /backups', 'POST /backups/:id/restore', 'POST /protection-flows/:id/execute',
         'POST /protection-flows/:id/executions/:execId/cancel', 'POST /protection-flows/bulk-disable', 'POST /protection-flows/bulk-enable',
-        'POST /repositories/:id/verify',
+        'POST /repositories/:id/prune', 'POST /repositories/:id/verify',
       ]);
       for (const e of allEndpoints) {
         if (e.path.startsWith('/users') || e.path.startsWith('/tokens')) expect(e.permission, label(e)).to.equal('administer');

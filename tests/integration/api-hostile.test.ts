@@ -278,6 +278,7 @@ describe('flows-api: malformed and hostile input on every write route', function
       createBackup: { valid: { vm_context_id: vm1, repository_id: repo1.id, backup_type: 'auto' }, late: { vm_context_id: vm1, repository_id: NO_REPO, backup_type: 'full' } },
       deleteBackup: { params: { id: backupId } },
       verifyRepository: { params: { id: repo1.id } },
+      pruneRepository: { params: { id: repo1.id } },
       // late: datastore fields with a file target, and a folder that does not exist
       restoreBackup: { params: { id: backupId }, valid: restoreBody, late: { ...restoreBody, path: '/nonexistent-vaultflow-restore', ...datastoreFields } },
     } satisfies Record<string, Spec>);
