@@ -49,6 +49,7 @@ describe('copy rules: every restore point in a second repository', function () {
     const image = await readFile(vm.disks[0]!.flatPath);
     const done = await finishedExecution(hub, flowId, await startExecution(hub, flowId));
     expect(done.status, JSON.stringify(done)).to.equal('success');
+    await lab.settled(); // copies, retention and prune follow the VM's result
     const b = await hub.db.db('backup_jobs').where({ flow_execution_id: done.id, repository_id: primary.id }).first();
     made.push({ id: b.id, image, execution: done.id });
     return done.id;
@@ -76,7 +77,7 @@ describe('copy rules: every restore point in a second repository', function () {
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     const byName = (n: string) => res.body.checks.filter((c: { name: string }) => c.name === n).map((c: { message: string }) => c.message);
     expect(byName('policy')[0]).to.match(/^Retention policy ".+" keeps the last 2 restore point\(s\) per VM after each backup/);
-    expect(byName('copy')).to.deep.equal([`Each backup is copied to repository "${second.name}" and verified there`]);
+    expect(byName('copy')).to.deep.equal([`Each backup is copied to repository "${second.name}" right after it is taken, and verified there`]);
   });
 
   it('copies the first point whole, verified, as a backup of the second repository that streams bit for bit', async () => {
@@ -119,5 +120,42 @@ describe('copy rules: every restore point in a second repository', function () {
     expect((await backupsIn(primary.id)).map((b) => b.id).sort()).to.deep.equal([made[2]!.id, made[3]!.id].sort());
     expect((await backupsIn(second.id)).map((b) => b.id).sort()).to.deep.equal([made[2]!.id, made[3]!.id].map((id) => `${id}-c${second.id}`).sort());
     for (const m of made.slice(2)) expect(sha256(await imageOf(`${m.id}-c${second.id}`))).to.equal(sha256(m.image));
+  });
+
+  it('a scheduled copy rule waits for the periodic pass, which copies what the policy keeps', async () => {
+    const third = await makeRepository(hub);
+    const flow = (await hub.admin.get(`${API}/protection-flows/${flowId}`)).body;
+    const policy = (await hub.admin.get(`${API}/policies/${flow.policy_id}`)).body;
+    const rules = [
+      ...policy.copy_rules.map((r: any) => ({ destination_repository_id: r.destination_repository_id, copy_mode: r.copy_mode, verify_after_copy: r.verify_after_copy })),
+      { destination_repository_id: third.id, copy_mode: 'scheduled' },
+    ];
+    expect((await hub.admin.put(`${API}/policies/${policy.id}`, { copy_rules: rules })).status).to.equal(200);
+    const check = await hub.admin.post(`${API}/protection-flows/${flowId}/test`);
+    expect(check.body.checks.filter((c: { name: string }) => c.name === 'copy').map((c: { message: string }) => c.message))
+      .to.include(`Each backup is copied to repository "${third.name}" by the hourly copy pass`);
+    const exec = await runOnce(4);
+    expect((await logsOf(exec, 'copy')).map((l) => l.message).join('\n')).to.not.contain(third.name);
+    expect(await backupsIn(third.id)).to.deep.equal([]);
+
+    const pass = await lab.worker.scheduledCopies.runOnce();
+    expect(pass).to.deep.equal({ ran: true, sources: 1 });
+    await lab.worker.jobLog.flush();
+    // keep_last 2: the points of runs 4 and 5, copied oldest first, each a backup of the third repository
+    expect((await backupsIn(third.id)).map((b) => b.id).sort()).to.deep.equal([made[3]!.id, made[4]!.id].map((id) => `${id}-c${third.id}`).sort());
+    for (const m of made.slice(3)) expect(sha256(await imageOf(`${m.id}-c${third.id}`))).to.equal(sha256(m.image));
+    const lines = (await hub.db.db('job_logs').where({ flow_id: flowId, job_id: 'scheduled-copy', step: 'copy' }).orderBy('id').select('message')).map((r: { message: string }) => r.message);
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.contain(`Copied backup ${made[3]!.id} to repository "${third.name}"`);
+    // a second pass finds nothing to copy
+    expect(await lab.worker.scheduledCopies.runOnce()).to.deep.equal({ ran: true, sources: 1 });
+    await lab.worker.jobLog.flush();
+    expect(await hub.db.db('job_logs').where({ flow_id: flowId, job_id: 'scheduled-copy', step: 'copy' }).count({ n: '*' })).to.deep.equal([{ n: 2 }]);
+    // one replica at a time: while another holds the pass, this one does nothing
+    const lock = `${hub.prefix}:scheduled-copies:lock`;
+    await hub.redis.set(lock, 'another replica', 'PX', 10_000);
+    expect(await lab.worker.scheduledCopies.runOnce()).to.deep.equal({ ran: false, sources: 0 });
+    expect(await hub.redis.get(lock)).to.equal('another replica');
+    await hub.redis.del(lock);
   });
 });

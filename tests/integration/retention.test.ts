@@ -45,6 +45,7 @@ describe('retention: a flow keeps what its policy says, and nothing else', funct
     const image = await readFile(vm.disks[0]!.flatPath);
     const done = await finishedExecution(hub, flowId, await startExecution(hub, flowId));
     expect(done.status, JSON.stringify(done)).to.equal('success');
+    await lab.settled(); // copies, retention and prune follow the VM's result
     const b = await hub.db.db('backup_jobs').where({ flow_execution_id: done.id }).first();
     made.push({ id: b.id, point: b.manifest_ref, image });
     return done;

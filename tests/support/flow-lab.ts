@@ -18,6 +18,14 @@ export interface FlowLab {
   vm: VcsimVm;
   /** The VM's id in the hub's inventory. */
   vmId: string;
+  /** The backup worker (its periodic copy pass does not run by itself: tests call runOnce). */
+  worker: BackupWorker;
+  /**
+   * Resolves once no VM job is waiting or running: a flow's execution ends as soon as its VMs are
+   * recorded, and the worker's copies, retention and prune come after that, in the same job. The
+   * worker's job log lines are written by then.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,8 +48,15 @@ export async function startFlowLab(name: string, diskMb: number): Promise<FlowLa
     const vmId = (await hub.db.db('vm_contexts').where({ vcenter_id: reg.body.id, moref: vm.ref }).first()).context_id as string;
     const logger = createLogger(name, (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent');
     orchestrator = await startOrchestrator({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, logger, reconcileSeconds: 3600, sweepSeconds: 3600 });
-    worker = await startBackupWorker({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, secrets: new SecretBox(hub.secretKey), logger, checkEveryMs: 500 });
-    return { hub, vc, vm, vmId, close };
+    worker = await startBackupWorker({ db: hub.db.db, redisUrl: TEST_REDIS_URL, redisPrefix: hub.prefix, secrets: new SecretBox(hub.secretKey), logger, checkEveryMs: 500, scheduledCopyEveryMs: 0 });
+    const settled = async (): Promise<void> => {
+      for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+        const c = await hub.api.queues.vmBackups.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+        if (Object.values(c).every((n) => n === 0)) return worker!.jobLog.flush();
+      }
+      throw new Error('VM jobs still running after 60 s');
+    };
+    return { hub, vc, vm, vmId, worker, settled, close };
   } catch (err) {
     await close();
     throw err;

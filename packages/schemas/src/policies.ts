@@ -14,7 +14,7 @@ export const Retention = Type.Object(
   { additionalProperties: false },
 );
 
-const CopyMode = StringEnum(['immediate', 'scheduled'] as const);
+const CopyMode = StringEnum(['immediate', 'scheduled'] as const, { description: 'immediate: right after each backup of the flow; scheduled: by the backup workers\' hourly copy pass' });
 export const CopyRuleInput = Type.Object(
   {
     destination_repository_id: IntId,

@@ -12,6 +12,7 @@ import { DatastoreUploader } from './services/restore-upload.js';
 import { createWorkerMetrics } from './metrics.js';
 import { CopyService } from './services/copy.service.js';
 import { RetentionService } from './services/retention.service.js';
+import { ScheduledCopies } from './services/scheduled-copies.js';
 import { VmBackupService, type PasswordOpener, type VsphereConnect } from './services/vm-backup.service.js';
 import { DiskReaderFactory, type DiskReaderSettings } from './services/disk-reader-factory.js';
 
@@ -25,6 +26,8 @@ export interface BackupWorkerDeps {
   /** VMs at once; default 4. */
   concurrency?: number;
   /** Serve /metrics and /healthz on this port (0 or undefined: none). */
+  /** How often `scheduled` copy rules run (default hourly, the first pass a minute after start); 0: never. */
+  scheduledCopyEveryMs?: number;
   metricsPort?: number;
   metricsHost?: string;
   workerId?: string;
@@ -51,6 +54,7 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
   const workerId = deps.workerId ?? `backup-worker-${randomUUID().slice(0, 8)}`;
   const retention = new RetentionService(deps.db, stores, engine.log, (root) => service.repository(root));
   const copies = new CopyService(stores, engine.log, (root) => service.repository(root));
+  const scheduledCopies = new ScheduledCopies(stores, copies, retention, connection, deps.redisPrefix, deps.logger);
   const handler = new BackupVmHandler(engine.runner, service, metrics, workerId, deps.checkEveryMs, retention, copies);
   const spec = JOBS['backup.vm'];
   const api = apiJobs({
@@ -79,6 +83,7 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
   );
   worker.on('failed', (job, err) => deps.logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, `${job?.name ?? 'job'} failed`));
   const stopSweeps = api.startSweeps();
+  if (deps.scheduledCopyEveryMs !== 0) scheduledCopies.start(deps.scheduledCopyEveryMs ?? 60 * 60_000);
   worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'vm-backups worker error'));
 
   const server = deps.metricsPort ? await startMetricsServer({ registry: metrics.registry, port: deps.metricsPort, host: deps.metricsHost, healthy: () => worker.isRunning() }) : undefined;
@@ -89,9 +94,14 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
     metrics,
     /** The port /metrics listens on (useful when metricsPort asked for any free one). */
     metricsPort: (() => { const a = server?.address(); return a && typeof a === 'object' ? a.port : undefined; })(),
+    /** The periodic pass of `scheduled` copy rules (runOnce runs one now). */
+    scheduledCopies,
+    /** The job log this worker writes (in batches; flush() writes what is pending). */
+    jobLog: engine.log,
     /** Stops taking jobs, waits for running ones, and frees every connection. */
     async close() {
       stopSweeps();
+      await scheduledCopies.stop();
       await worker.close();
       await engine.log.flush();
       await vmBackups.close();

@@ -191,6 +191,23 @@ export class BackupStore {
     });
   }
 
+  /**
+   * What the periodic copy pass works through: each flow whose policy has an enabled `scheduled` copy
+   * rule, with every VM that has a successful backup of that flow in the flow's repository.
+   */
+  async scheduledCopySources(q: Queryable = this.db): Promise<Array<{ flow_id: string; repository_id: number; vm_context_id: string }>> {
+    const rows = (await q('protection_flows as f')
+      .join('backup_copy_rules as c', 'c.policy_id', 'f.policy_id')
+      .join('protection_flow_executions as e', 'e.flow_id', 'f.id')
+      .join('backup_jobs as b', function () {
+        this.on('b.flow_execution_id', '=', 'e.id').andOn('b.repository_id', '=', 'f.repository_id');
+      })
+      .where({ 'c.enabled': true, 'c.copy_mode': 'scheduled', 'b.status': 'success' })
+      .distinct('f.id as flow_id', 'f.repository_id', 'b.vm_context_id')
+      .orderBy(['f.id', 'b.vm_context_id'])) as Array<{ flow_id: string; repository_id: number | string; vm_context_id: string }>;
+    return rows.map((r) => ({ ...r, repository_id: num(r.repository_id) }));
+  }
+
   /** Backups writing into a repository now (queued or running). */
   async openIn(repositoryId: number, q: Queryable = this.db): Promise<number> {
     const [row] = (await q('backup_jobs').where({ repository_id: repositoryId }).whereIn('status', OPEN_BACKUP).count({ n: '*' })) as { n: number | string }[];

@@ -18,7 +18,8 @@ export const copyBackupId = (backupId: string, repositoryId: number) => `${backu
  *
  * A copy that fails is logged on the VM's job and never changes the VM's result; the next backup of
  * the flow catches up: it copies every point of the flow and VM that the policy keeps and that the
- * destination does not have yet, oldest first. Rules with the `scheduled` mode are not run here.
+ * destination does not have yet, oldest first. Rules of the `scheduled` mode run the same way from the
+ * worker's periodic pass instead (ScheduledCopies).
  */
 export class CopyService {
   constructor(
@@ -27,13 +28,16 @@ export class CopyService {
     private readonly repositoryAt: (root: string) => Promise<Repository>,
   ) {}
 
-  /** Runs the flow's immediate copy rules; returns the repositories that hold copies now. */
-  async copyAll(scope: RetentionScope): Promise<number[]> {
+  /**
+   * Runs the flow's copy rules of one mode for one VM (`immediate` after each backup, `scheduled` from
+   * the periodic pass); returns the repositories that hold every wanted copy now.
+   */
+  async copyAll(scope: RetentionScope, mode: CopyRuleRecord['copy_mode'] = 'immediate'): Promise<number[]> {
     const flow = await this.stores.flows.get(scope.flow_id);
     const policy = flow?.policy_id ? await this.stores.policies.get(flow.policy_id) : undefined;
     if (!flow || !policy) return [];
     const rules = policy.copy_rules
-      .filter((r) => r.enabled && r.copy_mode === 'immediate' && r.destination_repository_id !== scope.repository_id)
+      .filter((r) => r.enabled && r.copy_mode === mode && r.destination_repository_id !== scope.repository_id)
       .sort((x, y) => y.priority - x.priority);
     if (!rules.length) return [];
     const sourceRow = await this.stores.repositories.get(scope.repository_id);

@@ -7,7 +7,8 @@ import { formatBytes } from './capacity-check.js';
 /** Where retention runs: after a flow's VM backup succeeded. */
 export interface RetentionScope {
   flow_id: string;
-  execution_id: string;
+  /** The execution of the backup that triggered it; null for the periodic copy pass. */
+  execution_id: string | null;
   vm_context_id: string;
   repository_id: number;
   /** The VM job's log id, where the outcome is written. */

@@ -66,11 +66,11 @@ export class FlowCheckService {
       const where = `repository "${rule.destination_repository_name ?? rule.destination_repository_id}"`;
       if (!rule.enabled) continue;
       if (rule.destination_repository_id === repositoryId) warn('copy', `A copy rule copies to ${where}, which is the flow's own repository: it is skipped`);
-      else if (rule.copy_mode === 'scheduled') warn('copy', `The copy rule to ${where} is "scheduled": this version copies only right after each backup (mode "immediate"), so it does not run`);
       else {
         const dest = await this.stores.repositories.get(rule.destination_repository_id);
+        const when = rule.copy_mode === 'scheduled' ? 'by the hourly copy pass' : 'right after it is taken';
         if (!dest?.enabled) warn('copy', `Copies go to ${where}, which is disabled: they are made once it is enabled again`);
-        else ok('copy', `Each backup is copied to ${where}${rule.verify_after_copy ? ' and verified there' : ''}`);
+        else ok('copy', `Each backup is copied to ${where} ${when}${rule.verify_after_copy ? ', and verified there' : ''}`);
       }
     }
   }
