@@ -284,7 +284,12 @@ export class Repository {
     return stat(path.join(this.root, PRUNE_WANTED_FILE)).then(() => true, () => false);
   }
 
+  /**
+   * Marks the repository for prune. A marker already there is enough: a prune removes it before it
+   * reads the manifests, so a manifest deleted before that removal is not among the ones it keeps.
+   */
   private async wantPrune(): Promise<void> {
+    if (await this.pruneWanted()) return;
     await writeFileAtomic(path.join(this.root, PRUNE_WANTED_FILE), [Buffer.from(`${new Date().toISOString()}\n`)]);
   }
 

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
  * times the CPU of the statement itself; on a busy hub that, not MariaDB, bounds how many VM jobs
  * a worker finishes per second.
  *
- * Values always travel as placeholders (`?`, arrays expand to lists); the SQL text is the store's
+ * Values always travel as bound parameters (`?`, arrays expand to lists); the SQL text is the store's
  * own. Several statements go as one MariaDB compound statement (BEGIN NOT ATOMIC ... END), so the
  * connection never accepts multi-statement text.
  */

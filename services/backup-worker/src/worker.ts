@@ -11,6 +11,7 @@ import { RestoreService } from './services/restore.service.js';
 import { DatastoreUploader } from './services/restore-upload.js';
 import { createWorkerMetrics } from './metrics.js';
 import { CopyService } from './services/copy.service.js';
+import { PolicySteps } from './services/policy-steps.js';
 import { RetentionService } from './services/retention.service.js';
 import { ScheduledCopies } from './services/scheduled-copies.js';
 import { VmBackupService, type PasswordOpener, type VsphereConnect } from './services/vm-backup.service.js';
@@ -54,8 +55,9 @@ export async function startBackupWorker(deps: BackupWorkerDeps) {
   const workerId = deps.workerId ?? `backup-worker-${randomUUID().slice(0, 8)}`;
   const retention = new RetentionService(deps.db, stores, engine.log, (root) => service.repository(root));
   const copies = new CopyService(stores, engine.log, (root) => service.repository(root));
-  const scheduledCopies = new ScheduledCopies(stores, copies, retention, connection, deps.redisPrefix, deps.logger);
-  const handler = new BackupVmHandler(engine.runner, service, metrics, workerId, deps.checkEveryMs, retention, copies);
+  const policySteps = new PolicySteps(stores, copies, retention);
+  const scheduledCopies = new ScheduledCopies(stores, policySteps, connection, deps.redisPrefix, deps.logger);
+  const handler = new BackupVmHandler(engine.runner, service, metrics, workerId, deps.checkEveryMs, policySteps);
   const spec = JOBS['backup.vm'];
   const api = apiJobs({
     stores, backups: service, restores: new RestoreService(stores, new DatastoreUploader(stores, deps.secrets, deps.connect)), releaser: engine.releaser,

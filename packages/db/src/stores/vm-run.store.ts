@@ -55,7 +55,7 @@ export interface VmRunResult {
 /**
  * The SET clause that moves rows to their results, with per-row values (one CASE per column), the
  * starts that results carry (started_at kept when set, one more attempt, the worker) and
- * completed_at. `?` placeholders; values in order.
+ * completed_at. Every value is a bound parameter (`?`), listed in `values` in the order of the SQL.
  */
 export function resultColumns(results: { id: number; r: VmRunResult }[]): { sql: string; values: unknown[] } {
   const when = (rows: typeof results) => rows.map(() => 'WHEN ? THEN ?').join(' ');

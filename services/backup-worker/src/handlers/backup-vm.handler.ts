@@ -1,8 +1,7 @@
 import type { RunOutcome, VmJobRunner, VmProgress } from '@vaultflow/engine';
 import type { BackupVmPayload } from '@vaultflow/queue';
 import type { WorkerMetrics } from '../metrics.js';
-import type { CopyService } from '../services/copy.service.js';
-import type { RetentionService } from '../services/retention.service.js';
+import type { PolicySteps } from '../services/policy-steps.js';
 import type { VmBackupService } from '../services/vm-backup.service.js';
 
 /** What the handler needs of a queue job (a BullMQ Job fits, but the handler never sees one). */
@@ -29,8 +28,7 @@ export class BackupVmHandler {
     private readonly metrics: WorkerMetrics,
     private readonly workerId: string,
     private readonly checkEveryMs = 2000,
-    private readonly retention?: RetentionService,
-    private readonly copies?: CopyService,
+    private readonly policy?: PolicySteps,
   ) {}
 
   async handle(job: VmJobInput): Promise<RunOutcome> {
@@ -42,27 +40,10 @@ export class BackupVmHandler {
     );
     const status = out.state === 'recorded' ? out.status : out.state;
     this.metrics.jobDone(status, Number(process.hrtime.bigint() - t0) / 1e9);
-    if (status === 'success' && this.retention) await this.afterSuccess(job.data);
+    if (status === 'success' && this.policy) {
+      const p = job.data;
+      await this.policy.run({ flow_id: p.flow_id, execution_id: p.execution_id, vm_context_id: p.vm_context_id, repository_id: p.repository_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` }, 'immediate');
+    }
     return out;
-  }
-
-  /** Copies (the policy's immediate copy rules), then retention and prune in the flow's repository and in every repository that holds copies. */
-  private async afterSuccess(p: BackupVmPayload): Promise<void> {
-    const scope = { flow_id: p.flow_id, execution_id: p.execution_id, vm_context_id: p.vm_context_id, repository_id: p.repository_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` };
-    let copies: number[] = [];
-    try {
-      copies = (await this.copies?.copyAll(scope)) ?? [];
-    } catch (err) {
-      this.retention!.failed(scope, err);
-    }
-    for (const repository_id of [p.repository_id, ...copies]) {
-      const there = { ...scope, repository_id };
-      try {
-        await this.retention!.apply(there);
-        await this.retention!.reclaim(there);
-      } catch (err) {
-        this.retention!.failed(there, err);
-      }
-    }
   }
 }

@@ -3,6 +3,7 @@ import type { BackupRecord, CopyRuleRecord, Stores } from '@vaultflow/db';
 import { planRetention } from '@vaultflow/domain';
 import type { JobLog } from '@vaultflow/engine';
 import { formatBytes } from './capacity-check.js';
+import type { FlowPolicy } from './flow-policy.js';
 import type { RetentionScope } from './retention.service.js';
 
 /** The record of a backup's copy in another repository. */
@@ -32,10 +33,7 @@ export class CopyService {
    * Runs the flow's copy rules of one mode for one VM (`immediate` after each backup, `scheduled` from
    * the periodic pass); returns the repositories that hold every wanted copy now.
    */
-  async copyAll(scope: RetentionScope, mode: CopyRuleRecord['copy_mode'] = 'immediate'): Promise<number[]> {
-    const flow = await this.stores.flows.get(scope.flow_id);
-    const policy = flow?.policy_id ? await this.stores.policies.get(flow.policy_id) : undefined;
-    if (!flow || !policy) return [];
+  async copyAll(scope: RetentionScope, { policy, timeZone }: FlowPolicy, mode: CopyRuleRecord['copy_mode']): Promise<number[]> {
     const rules = policy.copy_rules
       .filter((r) => r.enabled && r.copy_mode === mode && r.destination_repository_id !== scope.repository_id)
       .sort((x, y) => y.priority - x.priority);
@@ -43,7 +41,7 @@ export class CopyService {
     const sourceRow = await this.stores.repositories.get(scope.repository_id);
     if (!sourceRow) return [];
     const points = await this.stores.backups.successfulOfFlow(scope.flow_id, scope.vm_context_id, scope.repository_id);
-    const kept = planRetention(points.map((b) => ({ id: b.id, at: new Date(b.started_at ?? b.created_at) })), policy, flow.schedule_timezone ?? 'UTC').keep;
+    const kept = planRetention(points.map((b) => ({ id: b.id, at: new Date(b.started_at ?? b.created_at) })), policy, timeZone).keep;
     const wanted = points.filter((b) => kept.has(b.id)).sort((x, y) => new Date(x.started_at ?? x.created_at).getTime() - new Date(y.started_at ?? y.created_at).getTime());
     const source = await this.repositoryAt(sourceRow.config.path);
     const done: number[] = [];
@@ -62,9 +60,10 @@ export class CopyService {
       if (!dest) throw new Error('the repository does not exist any more');
       if (!dest.enabled) throw new Error('the repository is disabled');
       const target = await this.repositoryAt(dest.config.path);
+      const there = new Set((await this.stores.backups.successfulOfFlow(scope.flow_id, scope.vm_context_id, dest.id)).map((b) => b.id));
       for (const b of wanted) {
         const copyId = copyBackupId(b.id, dest.id);
-        if (!b.manifest_ref || (await this.stores.backups.get(copyId))) continue;
+        if (!b.manifest_ref || there.has(copyId)) continue;
         const r = await target.copyPointFrom(source, b.manifest_ref);
         if (rule.verify_after_copy) {
           const v = await target.verify({ pointId: b.manifest_ref });

@@ -3,6 +3,7 @@ import type { BackupRecord, Db, Stores } from '@vaultflow/db';
 import { lockDateOf, planRetention, type KeepReason } from '@vaultflow/domain';
 import type { JobLog } from '@vaultflow/engine';
 import { formatBytes } from './capacity-check.js';
+import type { FlowPolicy } from './flow-policy.js';
 
 /** Where retention runs: after a flow's VM backup succeeded. */
 export interface RetentionScope {
@@ -16,7 +17,7 @@ export interface RetentionScope {
 }
 
 export interface RetentionOutcome {
-  policy: string | null;
+  policy: string;
   kept: number;
   removed: string[];
   /** Forgotten by the policy but left in place now: locked by immutability, being restored, or gone already. */
@@ -40,12 +41,9 @@ export class RetentionService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async apply(scope: RetentionScope): Promise<RetentionOutcome> {
-    const flow = await this.stores.flows.get(scope.flow_id);
-    const policy = flow?.policy_id ? await this.stores.policies.get(flow.policy_id) : undefined;
-    if (!flow || !policy) return { policy: null, kept: 0, removed: [], held: [] };
+  async apply(scope: RetentionScope, { policy, timeZone }: FlowPolicy): Promise<RetentionOutcome> {
     const points = await this.stores.backups.successfulOfFlow(scope.flow_id, scope.vm_context_id, scope.repository_id);
-    const plan = planRetention(points.map((b) => ({ id: b.id, at: new Date(b.started_at ?? b.created_at) })), policy, flow.schedule_timezone ?? 'UTC');
+    const plan = planRetention(points.map((b) => ({ id: b.id, at: new Date(b.started_at ?? b.created_at) })), policy, timeZone);
     const outcome: RetentionOutcome = { policy: policy.name, kept: plan.keep.size, removed: [], held: [] };
     const byId = new Map(points.map((b) => [b.id, b]));
     for (const id of plan.forget) {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Stores } from '@vaultflow/db';
 import type { Logger } from '@vaultflow/logging';
 import type { Redis } from 'ioredis';
-import type { CopyService } from './copy.service.js';
-import type { RetentionService } from './retention.service.js';
+import { loadFlowPolicy, type FlowPolicy } from './flow-policy.js';
+import type { PolicySteps } from './policy-steps.js';
 
 /** What one pass did. */
 export interface ScheduledCopyPass {
@@ -28,8 +28,7 @@ export class ScheduledCopies {
 
   constructor(
     private readonly stores: Stores,
-    private readonly copies: CopyService,
-    private readonly retention: RetentionService,
+    private readonly steps: PolicySteps,
     private readonly redis: Redis,
     private readonly redisPrefix: string,
     private readonly logger: Logger,
@@ -71,17 +70,11 @@ export class ScheduledCopies {
     if ((await this.redis.set(key, token, 'PX', this.lockMs, 'NX')) !== 'OK') return { ran: false, sources: 0 };
     try {
       const sources = await this.stores.backups.scheduledCopySources();
+      const policies = new Map<string, FlowPolicy | null>(); // each flow's policy, read once per pass
       for (const s of sources) {
+        if (!policies.has(s.flow_id)) policies.set(s.flow_id, (await loadFlowPolicy(this.stores, s.flow_id)) ?? null);
         const scope = { flow_id: s.flow_id, execution_id: null, vm_context_id: s.vm_context_id, repository_id: s.repository_id, job_id: 'scheduled-copy' };
-        for (const repository_id of await this.copies.copyAll(scope, 'scheduled')) {
-          const there = { ...scope, repository_id };
-          try {
-            await this.retention.apply(there);
-            await this.retention.reclaim(there);
-          } catch (err) {
-            this.retention.failed(there, err);
-          }
-        }
+        await this.steps.run(scope, 'scheduled', policies.get(s.flow_id));
       }
       return { ran: true, sources: sources.length };
     } finally {

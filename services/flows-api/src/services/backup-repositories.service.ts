@@ -1,5 +1,6 @@
 import { Repository, isRepositoryError } from '@vaultflow/backup-repository';
-import { AppError, conflict } from '@vaultflow/errors';
+import type { RepositoryRecord, Stores } from '@vaultflow/db';
+import { AppError, conflict, notFound } from '@vaultflow/errors';
 
 /** The part of a repository record needed to reach its data. */
 export interface RepositoryRow {
@@ -31,6 +32,16 @@ export class BackupRepositories {
       throw unavailable(row, err);
     }
   }
+}
+
+/**
+ * The record of repository `id` (404 REPOSITORY_NOT_FOUND) and its opened data, undefined when nothing
+ * was ever written at its path: what the repository-wide operations (verify, prune) start from.
+ */
+export async function repositoryById(stores: Stores, repositories: BackupRepositories, id: number): Promise<{ row: RepositoryRecord; repo: Repository | undefined }> {
+  const row = await stores.repositories.get(id);
+  if (!row) throw notFound('REPOSITORY_NOT_FOUND', `Repository ${id} does not exist`);
+  return { row, repo: await repositories.of(row) };
 }
 
 /** 503 REPOSITORY_UNAVAILABLE naming the repository and what went wrong. */

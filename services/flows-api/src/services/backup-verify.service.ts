@@ -1,8 +1,7 @@
 import type { Stores } from '@vaultflow/db';
 import type { Operation } from '@vaultflow/domain';
-import { notFound } from '@vaultflow/errors';
 import type { VerifyResponse } from '@vaultflow/schemas';
-import { repositoryProblem, type BackupRepositories } from './backup-repositories.service.js';
+import { repositoryById, repositoryProblem, type BackupRepositories } from './backup-repositories.service.js';
 
 /**
  * Verifies a repository now (synchronously): every chunk any restore point references is re-read
@@ -16,9 +15,7 @@ export class BackupVerifyService {
   ) {}
 
   async verify(repositoryId: number, op: Operation): Promise<VerifyResponse> {
-    const row = await this.stores.repositories.get(repositoryId);
-    if (!row) throw notFound('REPOSITORY_NOT_FOUND', `Repository ${repositoryId} does not exist`);
-    const repo = await this.repositories.of(row);
+    const { row, repo } = await repositoryById(this.stores, this.repositories, repositoryId);
     const empty = { repository_id: repositoryId, ok: true, points_checked: 0, chunks_checked: 0, bytes_checked: 0, damaged: [], damaged_chunks: [] };
     if (!repo) return empty;
     const report = await repo.verify().catch((err: unknown) => {

@@ -1,9 +1,9 @@
 import { isRepositoryError } from '@vaultflow/backup-repository';
 import type { Stores } from '@vaultflow/db';
 import type { Operation } from '@vaultflow/domain';
-import { conflict, notFound } from '@vaultflow/errors';
+import { conflict } from '@vaultflow/errors';
 import type { PruneResponse } from '@vaultflow/schemas';
-import { repositoryProblem, type BackupRepositories } from './backup-repositories.service.js';
+import { repositoryById, repositoryProblem, type BackupRepositories } from './backup-repositories.service.js';
 
 /**
  * Prunes a repository now (synchronously): chunks no restore point uses any more are removed, their
@@ -18,9 +18,7 @@ export class RepositoryPruneService {
   ) {}
 
   async prune(repositoryId: number, op: Operation): Promise<PruneResponse> {
-    const row = await this.stores.repositories.get(repositoryId);
-    if (!row) throw notFound('REPOSITORY_NOT_FOUND', `Repository ${repositoryId} does not exist`);
-    const repo = await this.repositories.of(row);
+    const { row, repo } = await repositoryById(this.stores, this.repositories, repositoryId);
     const out: PruneResponse = { repository_id: repositoryId, points: 0, chunks_removed: 0, packs_deleted: 0, packs_rewritten: 0, bytes_freed: 0 };
     if (repo) {
       const r = await repo.prune().catch((err: unknown) => {
