@@ -99,6 +99,19 @@ describe('transferDisk', () => {
     expect(pool.allocated).to.equal(3);
   });
 
+  it('reads several places of the disk at once (stripes), each byte once', async () => {
+    const reader = new MemoryReader(img, { delayMs: 2 });
+    const writer = new RecordingWriter();
+    await transferDisk({ reader, reads: plan.reads, writer, diskKey: '2000', concurrency: 4, stripes: 4 });
+    // 20 reads of 64 KiB: the first four start at the four quarters of the disk
+    expect(reader.started.slice(0, 4)).to.deep.equal([0, 5, 10, 15].map((b) => b * 64 * KiB));
+    expect(reader.started.slice().sort((a, b) => a - b)).to.deep.equal(plan.reads.map((r) => r.offset));
+    for (const [offset, data] of writer.data) expect(data.equals(img.subarray(offset, offset + 64 * KiB)), `block at ${offset}`).to.equal(true);
+    const plain = new MemoryReader(img);
+    await transferDisk({ reader: plain, reads: plan.reads, writer: new RecordingWriter(), diskKey: '2000', concurrency: 4, stripes: 1 });
+    expect(plain.started).to.deep.equal(plan.reads.map((r) => r.offset));
+  });
+
   it('uses the returned buffer when the reader ignores `into`', async () => {
     const reader = new MemoryReader(img, { honourInto: false });
     const writer = new RecordingWriter();
@@ -182,12 +195,15 @@ describe('transferDisk', () => {
     expect(err?.message).to.equal('pack write failed: ENOSPC');
   });
 
-  it('refuses reads that do not fit the pool and a bad concurrency', async () => {
+  it('refuses reads that do not fit the pool, a bad concurrency and bad stripes', async () => {
     const big = planReads([{ start: 0, length: 256 * KiB }], 128 * KiB).reads;
     const err = await rejection(transferDisk({ reader: new MemoryReader(img), reads: big, writer: new RecordingWriter(), diskKey: '2000', pool: new ReadBufferPool(64 * KiB) }));
     expect(err.code).to.equal('INVALID_ARGUMENT');
     const err2 = await rejection(transferDisk({ reader: new MemoryReader(img), reads: big, writer: new RecordingWriter(), diskKey: '2000', concurrency: 0 }));
     expect(err2.code).to.equal('INVALID_ARGUMENT');
+    const err3 = await rejection(transferDisk({ reader: new MemoryReader(img), reads: plan.reads, writer: new RecordingWriter(), diskKey: '2000', stripes: 0 }));
+    expect(err3.code).to.equal('INVALID_ARGUMENT');
+    expect(err3.message).to.contain('stripes');
   });
 
   it('does nothing for an empty plan', async () => {

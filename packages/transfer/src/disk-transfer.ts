@@ -1,6 +1,7 @@
 import type { ByteRange, ReadInto } from '@vaultflow/nbd';
 import { DEFAULT_READ_CONCURRENCY } from './cbt-planner.js';
 import { ReadBufferPool } from './read-buffer-pool.js';
+import { DEFAULT_STRIPES, ReadStripes } from './read-stripes.js';
 import { TransferError } from './transfer-error.js';
 
 /**
@@ -46,6 +47,12 @@ export interface TransferDiskOptions {
   diskName?: string;
   /** Reads in flight at once; default DEFAULT_READ_CONCURRENCY (16). */
   concurrency?: number;
+  /**
+   * Places of the disk read at once (see ReadStripes): the reads are cut into this many stripes of
+   * about equal bytes and the reads in flight dealt among them. Default DEFAULT_STRIPES (4); 1 reads
+   * in plan order.
+   */
+  stripes?: number;
   /** Stops the transfer between reads. */
   signal?: AbortSignal;
   /** Called every `progressIntervalMs` while running, and once at the end. */
@@ -78,8 +85,8 @@ function isAllZero(data: Buffer): boolean {
 
 /**
  * Copies the planned reads of one disk into a restore point: reads up to `concurrency` extents at once
- * into reused buffers, records all-zero reads with zeroExtent (never stored), writes the others with
- * writeExtent. Reads complete in any order; each byte is written once.
+ * into reused buffers, from `stripes` places of the disk, records all-zero reads with zeroExtent (never
+ * stored), writes the others with writeExtent. Reads complete in any order; each byte is written once.
  *
  * The signal is checked before every read, so an abort stops the transfer within one read per worker;
  * reads in flight are awaited and their data dropped. A caller that must not wait for a stalled read closes
@@ -93,6 +100,10 @@ export async function transferDisk(opts: TransferDiskOptions): Promise<TransferR
   const concurrency = opts.concurrency ?? DEFAULT_READ_CONCURRENCY;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new TransferError(`concurrency must be a positive integer, got ${concurrency}`, { code: 'INVALID_ARGUMENT' });
+  }
+  const stripeCount = opts.stripes ?? DEFAULT_STRIPES;
+  if (!Number.isSafeInteger(stripeCount) || stripeCount < 1) {
+    throw new TransferError(`stripes must be a positive integer, got ${stripeCount}`, { code: 'INVALID_ARGUMENT' });
   }
   let bytesTotal = 0;
   let largest = 0;
@@ -119,19 +130,19 @@ export async function transferDisk(opts: TransferDiskOptions): Promise<TransferR
     result.bytesHoles += h.length;
   }
   let done = 0;
-  let next = 0;
+  const queue = new ReadStripes(reads, stripeCount);
   let failure: unknown;
   const report = () => opts.onProgress?.({ bytes_done: done, bytes_total: bytesTotal });
   const timer = opts.onProgress ? setInterval(report, opts.progressIntervalMs ?? 2000) : undefined;
   timer?.unref();
 
-  const worker = async (): Promise<void> => {
+  const worker = async (lane: number): Promise<void> => {
     while (failure === undefined) {
       if (signal?.aborted) {
         failure ??= aborted();
         return;
       }
-      const r = reads[next++];
+      const r = queue.next(lane);
       if (!r) return;
       const buf = pool.acquire();
       try {
@@ -170,7 +181,7 @@ export async function transferDisk(opts: TransferDiskOptions): Promise<TransferR
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, (_, lane) => worker(lane)));
   } finally {
     if (timer) clearInterval(timer);
   }

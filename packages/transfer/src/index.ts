@@ -14,6 +14,7 @@ export {
   transferDisk, type TransferDiskOptions, type TransferResult, type TransferProgress, type ExtentReader, type ExtentWriter,
 } from './disk-transfer.js';
 export { ReadBufferPool } from './read-buffer-pool.js';
+export { ReadStripes, DEFAULT_STRIPES } from './read-stripes.js';
 export { TransferError, isTransferError, type TransferErrorCode, type TransferErrorDetails } from './transfer-error.js';
 export { LocalFileDiskReader, allocatedFromMap, type LocalFileDiskReaderOptions, type AllocationMapSource } from './local-file-disk-reader.js';
 export { planDiskReads, splitByAllocation, type DiskReadPlan, type AllocationSplit, type BlockStatusSource } from './disk-read-plan.js';
