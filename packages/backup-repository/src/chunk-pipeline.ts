@@ -17,9 +17,10 @@ export interface StoredChunk {
  * The write path of one point, chunk by chunk: sha256 in a chunk worker, dedup against the repository
  * index and the point's own chunks, zstd-1 in a chunk worker (in the same job while most chunks are
  * new, else only for new chunks), then into the pack (a copy into its write buffer, or for a raw chunk
- * of whole blocks a write straight from `data`). At most `limit` chunks are in flight, each holding
- * one compression buffer until it is compressed (and copied). Callers may store many chunks at once,
- * and the workers then run in parallel.
+ * of whole blocks a write straight from `data`). At most `limit` chunks are hashed, compressed or
+ * copied at once, each holding one compression buffer until it is compressed (and copied); a raw write
+ * from `data` leaves that limit, so the CPU goes on with other chunks while the disk writes. Callers may
+ * store many chunks at once, and the workers then run in parallel.
  */
 export class ChunkPipeline {
   private readonly added = new Set<string>();
@@ -40,6 +41,12 @@ export class ChunkPipeline {
   /** Stores `data` (at most the chunk size) as one chunk. `data` is not used after this resolves. */
   async store(data: Uint8Array): Promise<StoredChunk> {
     await this.enter();
+    let inSlot = true;
+    const leave = (): void => {
+      if (!inSlot) return;
+      inSlot = false;
+      this.leave();
+    };
     const staged = isShared(data) ? undefined : this.pool.acquire(this.chunkSize);
     try {
       let src = data;
@@ -68,11 +75,14 @@ export class ChunkPipeline {
       } finally {
         this.pool.release(dst);
       }
-      // stored raw: the pack writer takes it from `src` (a chunk of whole blocks without a copy); `dst` is free already
+      // stored raw: the pack writer takes it from `src` (a chunk of whole blocks without a copy); `dst` is
+      // free already. Written from the caller's buffer, it holds nothing of ours: its slot goes to the next
+      // chunk while the disk writes (the caller's own buffers bound how many such writes are in flight)
+      if (!staged) leave();
       return { id, isNew: true, stored: await this.packs.appendEncoded(id, src, src.length, false) };
     } finally {
       if (staged) this.pool.release(staged);
-      this.leave();
+      leave();
     }
   }
 
