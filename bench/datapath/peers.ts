@@ -50,7 +50,7 @@ export const vaultflow: ToolDriver = {
       compression: 'zstd-1 (raw when it saves < 1/32)',
       encryption: 'none',
       chunking: 'CBT areas (full: allocated areas from qemu-img map), cut at 1 MiB offsets; zero 64 KiB blocks skipped',
-      io: 'image read with O_DIRECT in reads of one chunk (1 MiB), 16 in flight; packs written with O_DIRECT (whole blocks; a pack\'s last block and trailer through the page cache) and fsynced; restore reads packs and writes the image with O_DIRECT',
+      io: 'image read with O_DIRECT in reads of one chunk (1 MiB), 16 in flight from 4 places of the image at once; packs written with O_DIRECT (whole blocks; a pack\'s last block and trailer through the page cache) and fsynced; restore reads packs and writes the image with O_DIRECT',
       threads: 'chunk work on cores - 1 worker threads plus the main thread',
       restore: 'sparse (holes for zero ranges), chunks re-hashed, no final fsync (like the peers)',
     };
