@@ -95,14 +95,27 @@ async function main(): Promise<void> {
   const expectedSha = rounds[0]!.expectedSha;
 
   const targets = evaluateTargets(results);
-  const floors = rounds.map((r) => r.deviceFloor?.seconds).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-  const floor = floors.length ? floors[Math.floor((floors.length - 1) / 2)]! : undefined;
-  const deviceFloor = floor === undefined ? undefined : {
-    seconds: floor,
-    vaultflow_full_over_floor: results.vaultflow ? round(results.vaultflow.full_s / floor, 2) : undefined,
-    restic_full_over_floor: results.restic ? round(results.restic.full_s / floor, 2) : undefined,
-    note: 'the disk alone reading the image data and writing our full repository at once (O_DIRECT, no hash or compression): no full backup can be faster on this disk',
+  const median = (xs: Array<number | undefined>): number | undefined => {
+    const v = xs.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    return v.length ? v[Math.floor((v.length - 1) / 2)]! : undefined;
   };
+  /** A step's floor against the tools' times: the best ratio to restic any software could reach on this disk. */
+  const floorOf = (step: 'full' | 'restore', seconds: number | undefined, note: string) => {
+    if (seconds === undefined) return undefined;
+    const key = step === 'full' ? 'full_s' : 'restore_s';
+    return {
+      seconds,
+      vaultflow_over_floor: results.vaultflow ? round(results.vaultflow[key] / seconds, 2) : undefined,
+      restic_over_floor: results.restic ? round(results.restic[key] / seconds, 2) : undefined,
+      floor_over_restic: results.restic ? round(seconds / results.restic[key], 3) : undefined,
+      floor_over_borg: results.borg ? round(seconds / results.borg[key], 3) : undefined,
+      note,
+    };
+  };
+  const deviceFloor = floorOf('full', median(rounds.map((r) => r.deviceFloor?.seconds)),
+    'the disk alone reading the image data and writing our full repository at once (O_DIRECT, no hash or compression): no full backup can be faster on this disk');
+  const restoreFloor = floorOf('restore', median(rounds.map((r) => r.restoreFloor?.seconds)),
+    'the disk alone reading our repository\'s packs and writing the restored data at once (O_DIRECT, no decoding or hashing): no restore of these bytes can be faster on this disk');
   const out = {
     generated_at: new Date().toISOString(),
     machine: {
@@ -116,8 +129,9 @@ async function main(): Promise<void> {
     },
     ceiling_one_core: ceiling,
     device_floor_full: deviceFloor,
+    device_floor_restore: restoreFloor,
     settings,
-    rounds: rounds.map((r, i) => ({ round: i + 1, order: r.order, device_floor_full: r.deviceFloor, results: r.results, targets: evaluateTargets(r.results) })),
+    rounds: rounds.map((r, i) => ({ round: i + 1, order: r.order, device_floor_full: r.deviceFloor, device_floor_restore: r.restoreFloor, results: r.results, targets: evaluateTargets(r.results) })),
     results, // the medians over the rounds (the one round when BENCH_ROUNDS=1)
     ratios: { vs_restic: ratios(results, 'restic'), vs_borg: ratios(results, 'borg') },
     targets,
@@ -129,9 +143,10 @@ async function main(): Promise<void> {
     + `${roundCount} round(s)${roundCount > 1 ? ' (medians)' : ''}, steps interleaved across tools\n`);
   const c = ceiling;
   process.stdout.write(`ceiling on one core: sha256 ${c.sha256_mb_s} MB/s, zstd-1 ${c.zstd1_mb_s} MB/s (ratio ${c.zstd1_ratio}), both ${c.sha256_plus_zstd1_mb_s} MB/s\n`);
-  if (deviceFloor) {
-    process.stdout.write(`device floor of the full (the disk alone: the image's data read while our repository's bytes are written): ${deviceFloor.seconds} s; `
-      + `vaultflow full = ${deviceFloor.vaultflow_full_over_floor ?? '-'}x that, restic ${deviceFloor.restic_full_over_floor ?? '-'}x\n`);
+  for (const [step, f, what] of [['full', deviceFloor, "the image's data read while our repository's bytes are written"], ['restore', restoreFloor, "our packs read while the restored data is written"]] as const) {
+    if (!f) continue;
+    process.stdout.write(`device floor of the ${step} (the disk alone: ${what}): ${f.seconds} s; vaultflow = ${f.vaultflow_over_floor ?? '-'}x that, `
+      + `restic ${f.restic_over_floor ?? '-'}x; the floor itself is ${f.floor_over_restic ?? '-'}x restic's ${step}, ${f.floor_over_borg ?? '-'}x borg's\n`);
   }
   process.stdout.write(`load average at start / end: ${loadAtStart.join(' ')} / ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (the machine is shared)\n\n`);
   process.stdout.write(table(results, targets) + '\n');

@@ -4,7 +4,7 @@
 // most, not a whole run apart: the machine is shared and its load drifts.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { measureDeviceFloor, type DeviceFloor } from './device-floor.js';
+import { measureDeviceFloor, measureRestoreFloor, type DeviceFloor } from './device-floor.js';
 import { applyChange, fileSha256, type Area } from './image.js';
 import { dropCaches, measured, round, run, treeBytes, type StepResult } from './measure.js';
 import { DRIVERS, type Command, type Tool, type ToolContext } from './peers.js';
@@ -32,6 +32,8 @@ export interface RoundOutput {
   order: Record<'full' | 'incremental' | 'restore', Tool[]>;
   /** The disk alone doing a full's reads and our full's writes (see device-floor.ts), right after the fulls. */
   deviceFloor?: DeviceFloor;
+  /** The disk alone doing our restore's reads (every pack) and writes (see device-floor.ts), right after the restores. */
+  restoreFloor?: DeviceFloor;
 }
 
 type StepName = 'full' | 'incremental' | 'restore';
@@ -86,6 +88,13 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
   const repoIncr = new Map<Tool, number>();
   for (const tool of tools) repoIncr.set(tool, await treeBytes(ctx.get(tool)!.repo));
   await runStep('restore', 2, (t) => DRIVERS[t].restore(ctx.get(t)!, out.incremental.get(t)!.stdout));
+  let restoreFloor: DeviceFloor | undefined;
+  if (ours) {
+    if (input.dropCache) await dropCaches();
+    const restored = (JSON.parse(out.restore.get('vaultflow')!.stdout) as { data_bytes: number }).data_bytes;
+    restoreFloor = await measureRestoreFloor(path.join(ours.repo, 'packs'), restored, path.join(scratch, 'restore-floor.tmp'));
+    log(`  device floor of the restore: ${restoreFloor.seconds} s (reads ${restoreFloor.read_mb_s} MB/s, writes ${restoreFloor.write_mb_s} MB/s at once)`);
+  }
 
   const results: Partial<Record<Tool, ToolFigures>> = {};
   for (const tool of tools) {
@@ -113,7 +122,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
     for (const leftover of [c.restoreDir, c.image]) await rm(leftover, { recursive: true, force: true });
   }
   for (const dir of ['restic-cache', 'borg-base']) await rm(path.join(scratch, dir), { recursive: true, force: true });
-  return { results, expectedSha, order, ...(deviceFloor ? { deviceFloor } : {}) };
+  return { results, expectedSha, order, ...(deviceFloor ? { deviceFloor } : {}), ...(restoreFloor ? { restoreFloor } : {}) };
 }
 
 function figures(s: StepResult): StepFigures {
