@@ -4,6 +4,7 @@
 // most, not a whole run apart: the machine is shared and its load drifts.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { PACKS_DIR } from '../../packages/backup-repository/src/format.js';
 import { measureDeviceFloor, measureRestoreFloor, type DeviceFloor } from './device-floor.js';
 import { applyChange, fileSha256, type Area } from './image.js';
 import { dropCaches, measured, round, run, treeBytes, type StepResult } from './measure.js';
@@ -92,7 +93,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
   if (ours) {
     if (input.dropCache) await dropCaches();
     const restored = (JSON.parse(out.restore.get('vaultflow')!.stdout) as { data_bytes: number }).data_bytes;
-    restoreFloor = await measureRestoreFloor(path.join(ours.repo, 'packs'), restored, path.join(scratch, 'restore-floor.tmp'));
+    restoreFloor = await measureRestoreFloor(path.join(ours.repo, PACKS_DIR), restored, path.join(scratch, 'restore-floor.tmp'));
     log(`  device floor of the restore: ${restoreFloor.seconds} s (reads ${restoreFloor.read_mb_s} MB/s, writes ${restoreFloor.write_mb_s} MB/s at once)`);
   }
 

@@ -205,7 +205,6 @@ export class Repository {
 
   /** A whole point with its disk maps (checksum verified). Rejects POINT_NOT_FOUND, MANIFEST_CORRUPT. */
   async readPoint(id: string): Promise<PointManifest> {
-    if (!/^[\w.-]+$/.test(id)) throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${id}`);
     try {
       return await readManifest(id, this.pointFile(id));
     } catch (err) {
@@ -219,7 +218,7 @@ export class Repository {
    * chunks stay until prune, which {@link pruneWanted} then asks for. Rejects POINT_NOT_FOUND.
    */
   async deletePoint(id: string): Promise<void> {
-    if (!/^[\w.-]+$/.test(id) || !(await removeDurably(this.pointFile(id)))) {
+    if (!(await removeDurably(this.pointFile(id)))) {
       throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${id}`);
     }
     this.manifestCache.forget(id);
@@ -235,7 +234,6 @@ export class Repository {
    * (a prune of either waits); repositories with different chunk sizes are refused.
    */
   async copyPointFrom(source: Repository, pointId: string): Promise<CopyReport> {
-    if (!/^[\w.-]+$/.test(pointId)) throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${pointId}`);
     if (source.config.chunk_size > this.config.chunk_size) {
       throw new RepositoryError('INVALID_ARGUMENT', `chunks of ${source.config.chunk_size} bytes do not fit this repository's ${this.config.chunk_size}-byte chunks`);
     }
@@ -252,7 +250,7 @@ export class Repository {
           throw err;
         }
         const manifest = decodeManifest(pointId, bytes);
-        if (await stat(this.pointFile(pointId)).then(() => true, () => false)) {
+        if (await exists(this.pointFile(pointId))) {
           const ids = new Set<string>();
           for (const d of manifest.disks) d.extents.chunkIds(ids);
           return { point: pointId, chunks: ids.size, chunks_copied: 0, bytes_copied: 0, already_present: true };
@@ -281,7 +279,7 @@ export class Repository {
 
   /** True when points were deleted since the last prune (by any process): a prune may free space. */
   async pruneWanted(): Promise<boolean> {
-    return stat(path.join(this.root, PRUNE_WANTED_FILE)).then(() => true, () => false);
+    return exists(path.join(this.root, PRUNE_WANTED_FILE));
   }
 
   /**
@@ -429,7 +427,6 @@ export class Repository {
 
   /** A disk of a point for reading its image (restore, ranges): the manifest comes from the cache when unchanged. */
   private async disk(pointId: string, diskKey: string): Promise<PointDisk> {
-    if (!/^[\w.-]+$/.test(pointId)) throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${pointId}`);
     const point = await this.manifestCache.get(pointId, this.pointFile(pointId), () => this.readPoint(pointId));
     const disk = point.disks.find((d) => d.key === diskKey);
     if (!disk) throw new RepositoryError('DISK_NOT_FOUND', `restore point ${pointId} has no disk ${diskKey}`);
@@ -444,9 +441,15 @@ export class Repository {
     return path.join(this.root, POINTS_DIR);
   }
 
+  /** The manifest file of point `id`; rejects an id that is no point's name (POINT_NOT_FOUND) before any path is built of it. */
   private pointFile(id: string): string {
+    if (!/^[\w.-]+$/.test(id)) throw new RepositoryError('POINT_NOT_FOUND', `no restore point ${id}`);
     return path.join(this.root, POINTS_DIR, id + POINT_SUFFIX);
   }
+}
+
+function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
 }
 
 function isPowerOfTwo(n: number): boolean {

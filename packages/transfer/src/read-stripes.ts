@@ -18,10 +18,8 @@ interface Stripe {
  */
 export class ReadStripes {
   private readonly stripes: Stripe[] = [];
-  private left: number;
 
   constructor(reads: readonly ByteRange[], count: number) {
-    this.left = reads.length;
     const parts = Math.max(1, Math.min(Math.floor(count), reads.length));
     let total = 0;
     for (const r of reads) total += r.length;
@@ -45,12 +43,10 @@ export class ReadStripes {
 
   /** The next read for `lane` (0, 1, ...), or undefined when every read was handed out. */
   next(lane: number): ByteRange | undefined {
-    if (this.left === 0) return undefined;
     let stripe = this.stripes[lane % this.stripes.length]!;
     if (stripe.next >= stripe.reads.length) {
       for (const s of this.stripes) if (s.reads.length - s.next > stripe.reads.length - stripe.next) stripe = s;
     }
-    this.left--;
-    return stripe.reads[stripe.next++];
+    return stripe.next < stripe.reads.length ? stripe.reads[stripe.next++] : undefined;
   }
 }

@@ -26,9 +26,9 @@ export interface BackupWorkerDeps {
   logger: Logger;
   /** VMs at once; default 4. */
   concurrency?: number;
-  /** Serve /metrics and /healthz on this port (0 or undefined: none). */
   /** How often `scheduled` copy rules run (default hourly, the first pass a minute after start); 0: never. */
   scheduledCopyEveryMs?: number;
+  /** Serve /metrics and /healthz on this port (0 or undefined: none). */
   metricsPort?: number;
   metricsHost?: string;
   workerId?: string;

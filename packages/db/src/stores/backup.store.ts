@@ -142,13 +142,7 @@ export class BackupStore {
       const at = new Date();
       if (r.disks.length) await tx('backup_disks').insert(r.disks.map((d) => ({ ...d, backup_job_id: id, status: 'success' })));
       await tx('backup_jobs').where({ id }).update({ status: 'success', phase: 'done', progress_disk: null, backup_type: r.backup_type, bytes_total: r.bytes_total, bytes_transferred: r.bytes_transferred, bytes_stored: r.bytes_stored, manifest_ref: r.manifest_ref, completed_at: at });
-      // an immutable repository locks the point for its period from the moment it exists
-      await tx.raw(
-        `UPDATE backup_jobs b JOIN backup_repositories r ON r.id = b.repository_id
-            SET b.locked_until = b.completed_at + INTERVAL r.immutable_retention_days DAY
-          WHERE b.id = ? AND r.immutable_enabled AND r.immutable_retention_days > 0`,
-        [id],
-      );
+      await lockIfImmutable(tx, id);
       const row = (await tx('backup_jobs').where({ id }).first('vm_context_id')) as { vm_context_id: string };
       await tx('vm_contexts').where({ context_id: row.vm_context_id }).update({ last_backup_at: at, last_backup_id: id });
     });
@@ -182,12 +176,7 @@ export class BackupStore {
       });
       const disks = (await tx('backup_disks').where({ backup_job_id: source.id }).select()) as Record<string, unknown>[];
       if (disks.length) await tx('backup_disks').insert(disks.map(({ id: _id, created_at: _at, ...d }) => ({ ...d, backup_job_id: c.id })));
-      await tx.raw(
-        `UPDATE backup_jobs b JOIN backup_repositories r ON r.id = b.repository_id
-            SET b.locked_until = b.completed_at + INTERVAL r.immutable_retention_days DAY
-          WHERE b.id = ? AND r.immutable_enabled AND r.immutable_retention_days > 0`,
-        [c.id],
-      );
+      await lockIfImmutable(tx, c.id);
     });
   }
 
@@ -245,4 +234,14 @@ export class BackupStore {
   async fail(id: string, status: 'failed' | 'cancelled', error: string, q: Queryable = this.db): Promise<void> {
     await q('backup_jobs').where({ id }).whereIn('status', OPEN_BACKUP).update({ status, phase: status, error_message: error.slice(0, 60_000), completed_at: new Date() });
   }
+}
+
+/** An immutable repository locks a point for its period from the moment it exists (completed_at). */
+async function lockIfImmutable(tx: Queryable, backupId: string): Promise<void> {
+  await tx.raw(
+    `UPDATE backup_jobs b JOIN backup_repositories r ON r.id = b.repository_id
+        SET b.locked_until = b.completed_at + INTERVAL r.immutable_retention_days DAY
+      WHERE b.id = ? AND r.immutable_enabled AND r.immutable_retention_days > 0`,
+    [backupId],
+  );
 }

@@ -1,5 +1,5 @@
 import type { RunOutcome, VmJobRunner, VmProgress } from '@vaultflow/engine';
-import type { BackupVmPayload } from '@vaultflow/queue';
+import { vmJobId, type BackupVmPayload } from '@vaultflow/queue';
 import type { WorkerMetrics } from '../metrics.js';
 import type { PolicySteps } from '../services/policy-steps.js';
 import type { VmBackupService } from '../services/vm-backup.service.js';
@@ -42,7 +42,7 @@ export class BackupVmHandler {
     this.metrics.jobDone(status, Number(process.hrtime.bigint() - t0) / 1e9);
     if (status === 'success' && this.policy) {
       const p = job.data;
-      await this.policy.run({ flow_id: p.flow_id, execution_id: p.execution_id, vm_context_id: p.vm_context_id, repository_id: p.repository_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` }, 'immediate');
+      await this.policy.run({ flow_id: p.flow_id, execution_id: p.execution_id, vm_context_id: p.vm_context_id, repository_id: p.repository_id, job_id: vmJobId(p.execution_id, p.vm_context_id) }, 'immediate');
     }
     return out;
   }

@@ -1,10 +1,9 @@
 import type { Repository } from '@vaultflow/backup-repository';
 import type { BackupRecord, CopyRuleRecord, Stores } from '@vaultflow/db';
-import { planRetention } from '@vaultflow/domain';
 import type { JobLog } from '@vaultflow/engine';
 import { formatBytes } from './capacity-check.js';
 import type { FlowPolicy } from './flow-policy.js';
-import type { RetentionScope } from './retention.service.js';
+import { takenAt, type PlannedPoints, type RetentionScope } from './retention.service.js';
 
 /** The record of a backup's copy in another repository. */
 export const copyBackupId = (backupId: string, repositoryId: number) => `${backupId}-c${repositoryId}`;
@@ -31,18 +30,17 @@ export class CopyService {
 
   /**
    * Runs the flow's copy rules of one mode for one VM (`immediate` after each backup, `scheduled` from
-   * the periodic pass); returns the repositories that hold every wanted copy now.
+   * the periodic pass) over the points `source` plans in the scope's repository (what the policy keeps
+   * is what is copied); returns the repositories that hold every wanted copy now.
    */
-  async copyAll(scope: RetentionScope, { policy, timeZone }: FlowPolicy, mode: CopyRuleRecord['copy_mode']): Promise<number[]> {
+  async copyAll(scope: RetentionScope, { policy }: FlowPolicy, mode: CopyRuleRecord['copy_mode'], { points, plan }: PlannedPoints): Promise<number[]> {
     const rules = policy.copy_rules
       .filter((r) => r.enabled && r.copy_mode === mode && r.destination_repository_id !== scope.repository_id)
       .sort((x, y) => y.priority - x.priority);
     if (!rules.length) return [];
     const sourceRow = await this.stores.repositories.get(scope.repository_id);
     if (!sourceRow) return [];
-    const points = await this.stores.backups.successfulOfFlow(scope.flow_id, scope.vm_context_id, scope.repository_id);
-    const kept = planRetention(points.map((b) => ({ id: b.id, at: new Date(b.started_at ?? b.created_at) })), policy, timeZone).keep;
-    const wanted = points.filter((b) => kept.has(b.id)).sort((x, y) => new Date(x.started_at ?? x.created_at).getTime() - new Date(y.started_at ?? y.created_at).getTime());
+    const wanted = points.filter((b) => plan.keep.has(b.id)).sort((x, y) => takenAt(x).getTime() - takenAt(y).getTime());
     const source = await this.repositoryAt(sourceRow.config.path);
     const done: number[] = [];
     for (const rule of rules) {

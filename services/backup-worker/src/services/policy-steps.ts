@@ -1,7 +1,7 @@
 import type { Stores } from '@vaultflow/db';
 import type { CopyService } from './copy.service.js';
 import { loadFlowPolicy, type FlowPolicy } from './flow-policy.js';
-import type { RetentionScope, RetentionService } from './retention.service.js';
+import type { PlannedPoints, RetentionScope, RetentionService } from './retention.service.js';
 
 /**
  * What a flow's policy asks for once a VM's backup is recorded, in one place for both triggers: the
@@ -27,9 +27,11 @@ export class PolicySteps {
       return;
     }
     let copies: number[] = [];
+    let source: PlannedPoints | undefined; // the scope's points, planned once for the copies and its own retention
     if (loaded) {
       try {
-        copies = await this.copies.copyAll(scope, loaded, mode);
+        source = await this.retention.plan(scope, loaded);
+        copies = await this.copies.copyAll(scope, loaded, mode, source);
       } catch (err) {
         this.retention.failed(scope, err);
       }
@@ -38,7 +40,7 @@ export class PolicySteps {
     for (const repository_id of mode === 'immediate' ? [scope.repository_id, ...copies] : copies) {
       const there = { ...scope, repository_id };
       try {
-        if (loaded) await this.retention.apply(there, loaded);
+        if (loaded) await this.retention.apply(there, loaded, repository_id === scope.repository_id ? source : undefined);
         await this.retention.reclaim(there);
       } catch (err) {
         this.retention.failed(there, err);

@@ -1,6 +1,6 @@
 import { isRepositoryError, type PruneReport, type Repository } from '@vaultflow/backup-repository';
 import type { BackupRecord, Db, Stores } from '@vaultflow/db';
-import { lockDateOf, planRetention, type KeepReason } from '@vaultflow/domain';
+import { lockDateOf, planRetention, type KeepReason, type RetentionPlan } from '@vaultflow/domain';
 import type { JobLog } from '@vaultflow/engine';
 import { formatBytes } from './capacity-check.js';
 import type { FlowPolicy } from './flow-policy.js';
@@ -14,6 +14,15 @@ export interface RetentionScope {
   repository_id: number;
   /** The VM job's log id, where the outcome is written. */
   job_id: string;
+}
+
+/** When a backup's point was taken: what retention's days and weeks count. */
+export const takenAt = (b: BackupRecord): Date => new Date(b.started_at ?? b.created_at);
+
+/** A flow's points of one VM in one repository, and what the flow's policy keeps of them. */
+export interface PlannedPoints {
+  points: BackupRecord[];
+  plan: RetentionPlan;
 }
 
 export interface RetentionOutcome {
@@ -41,9 +50,16 @@ export class RetentionService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async apply(scope: RetentionScope, { policy, timeZone }: FlowPolicy): Promise<RetentionOutcome> {
+  /** The scope's points and the policy's plan for them. */
+  async plan(scope: RetentionScope, { policy, timeZone }: FlowPolicy): Promise<PlannedPoints> {
     const points = await this.stores.backups.successfulOfFlow(scope.flow_id, scope.vm_context_id, scope.repository_id);
-    const plan = planRetention(points.map((b) => ({ id: b.id, at: new Date(b.started_at ?? b.created_at) })), policy, timeZone);
+    return { points, plan: planRetention(points.map((b) => ({ id: b.id, at: takenAt(b) })), policy, timeZone) };
+  }
+
+  /** Removes what the plan forgets; `planned` when the caller planned this scope already (the copies did). */
+  async apply(scope: RetentionScope, flowPolicy: FlowPolicy, planned?: PlannedPoints): Promise<RetentionOutcome> {
+    const { points, plan } = planned ?? (await this.plan(scope, flowPolicy));
+    const policy = flowPolicy.policy;
     const outcome: RetentionOutcome = { policy: policy.name, kept: plan.keep.size, removed: [], held: [] };
     const byId = new Map(points.map((b) => [b.id, b]));
     for (const id of plan.forget) {

@@ -10,7 +10,7 @@ import {
   SNAPSHOT_PREFIX, VsphereClient, sdkUrlOfTarget, snapshotName, tlsPolicyOf,
   type MoRef, type VcenterTarget, type VirtualDiskInfo, type VmInfo,
 } from '@vaultflow/vsphere';
-import { adhocBackupJobId } from '@vaultflow/queue';
+import { adhocBackupJobId, vmJobId } from '@vaultflow/queue';
 import type { WorkerMetrics } from '../metrics.js';
 import { mapLimit } from '@vaultflow/engine';
 import type { CapacityGuard, RepositoryRef } from './capacity-check.js';
@@ -84,7 +84,7 @@ export class VmBackupService {
     const p = ctx.payload;
     const ids = run
       ? { flow_id: null, execution_id: null, job_id: adhocBackupJobId(run.backupId) }
-      : { flow_id: p.flow_id, execution_id: p.execution_id, job_id: `vm-${p.execution_id}-${p.vm_context_id}` };
+      : { flow_id: p.flow_id, execution_id: p.execution_id, job_id: vmJobId(p.execution_id, p.vm_context_id) };
     const warn = (step: string, message: string) => void this.deps.log.warn(ids, step, message);
     const { vm, target, repo } = await this.load(p.vm_context_id, p.repository_id);
 

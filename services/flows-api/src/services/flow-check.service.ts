@@ -63,8 +63,8 @@ export class FlowCheckService {
     const said = keeps.length > 1 ? `${keeps.slice(0, -1).join(', ')} and ${keeps.at(-1)}` : keeps[0] ?? 'every';
     ok('policy', `Retention policy "${policy.name}" keeps ${said} restore point(s) per VM after each backup (the newest always)`);
     for (const rule of policy.copy_rules) {
-      const where = `repository "${rule.destination_repository_name ?? rule.destination_repository_id}"`;
       if (!rule.enabled) continue;
+      const where = `repository "${rule.destination_repository_name ?? rule.destination_repository_id}"`;
       if (rule.destination_repository_id === repositoryId) warn('copy', `A copy rule copies to ${where}, which is the flow's own repository: it is skipped`);
       else {
         const dest = await this.stores.repositories.get(rule.destination_repository_id);
